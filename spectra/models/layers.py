@@ -1,0 +1,105 @@
+"""The dense layer every spectra network is built from, and its initialisations.
+
+A :class:`Dense` layer computes z = weight_scale · a Wᵀ + bias_scale · b. The two scale factors
+make the standard and the NTK parameterisations one layer:
+
+- standard: weight_scale = bias_scale = 1 and W, b drawn by an initialisation scheme;
+- NTK (Jacot et al.): W, b ~ N(0, 1), weight_scale = sigma_w / sqrt(fan_in), bias_scale = sigma_b.
+
+Keeping the scales explicit lets the structured empirical NTK write the layer's Jacobian in
+closed form: ∂z/∂W = weight_scale · δ ⊗ a and ∂z/∂b = bias_scale · δ.
+
+Initialisation schemes for the standard parameterisation (fan_in = inputs, fan_out = outputs):
+- ``"torch"``: PyTorch's nn.Linear default, W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in));
+- ``"xavier"``: W ~ N(0, 2 / (fan_in + fan_out)), b = 0;
+- ``"he"``: W ~ N(0, 2 / fan_in), b = 0;
+- ``"normal"``: W ~ N(0, 1), b = 0 (rescaled afterwards, e.g. for an output layer).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from spectra._validation import check_choice, check_positive_float, check_positive_int
+
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "sin": torch.sin,
+}
+INITS = ("torch", "xavier", "he", "normal")
+PARAMETERIZATIONS = ("standard", "ntk")
+
+
+def get_activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
+    return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]
+
+
+class Dense(nn.Module):
+    """z = weight_scale · a Wᵀ + bias_scale · b (see module docstring)."""
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        init: str = "torch",
+        parameterization: str = "standard",
+        sigma_w: float = 1.0,
+        sigma_b: float = 0.0,
+        generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = check_positive_int("in_features", in_features)
+        self.out_features = check_positive_int("out_features", out_features)
+        check_choice("init", init, INITS)
+        check_choice("parameterization", parameterization, PARAMETERIZATIONS)
+        dtype = dtype or torch.get_default_dtype()
+        shape = (out_features, in_features)
+        if parameterization == "ntk":
+            weight = torch.randn(shape, generator=generator, dtype=dtype)
+            bias = torch.randn(out_features, generator=generator, dtype=dtype)
+            self.weight_scale = check_positive_float("sigma_w", sigma_w) / math.sqrt(in_features)
+            self.bias_scale = check_positive_float("sigma_b", sigma_b, allow_zero=True)
+        else:
+            weight, bias = _standard_init(init, shape, generator, dtype)
+            self.weight_scale, self.bias_scale = 1.0, 1.0
+        self.weight = nn.Parameter(weight)
+        self.bias = nn.Parameter(bias)
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        return self.weight_scale * (a @ self.weight.T) + self.bias_scale * self.bias
+
+    def effective_weight(self) -> torch.Tensor:
+        """The matrix actually applied, weight_scale · W, shape (out, in)."""
+        return self.weight_scale * self.weight
+
+    def effective_bias(self) -> torch.Tensor:
+        return self.bias_scale * self.bias
+
+    def extra_repr(self) -> str:
+        return f"in={self.in_features}, out={self.out_features}, weight_scale={self.weight_scale:.4g}, bias_scale={self.bias_scale:.4g}"
+
+
+def _standard_init(
+    init: str, shape: tuple[int, int], generator: torch.Generator | None, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor]:
+    fan_out, fan_in = shape
+    if init == "torch":
+        bound = 1.0 / math.sqrt(fan_in)
+        weight = (2 * torch.rand(shape, generator=generator, dtype=dtype) - 1) * bound
+        bias = (2 * torch.rand(fan_out, generator=generator, dtype=dtype) - 1) * bound
+        return weight, bias
+    std = {"xavier": math.sqrt(2.0 / (fan_in + fan_out)), "he": math.sqrt(2.0 / fan_in), "normal": 1.0}[init]
+    return std * torch.randn(shape, generator=generator, dtype=dtype), torch.zeros(fan_out, dtype=dtype)
+
+
+def check_input(x: torch.Tensor, in_features: int) -> None:
+    """Models take (..., in_features); a wrong last dimension is the commonest mistake."""
+    if x.dim() == 0 or x.shape[-1] != in_features:
+        raise ValueError(f"x: expected shape (n, {in_features}) (sample axis first), got shape {tuple(x.shape)}")

@@ -1,0 +1,298 @@
+"""RepNet: a network whose first hidden layer is reparameterised by slope scale and partition.
+
+Design adopted here (reference/repnet.md; results from it are reported as "RepNet
+(reparameterised first layer, as described in the abstract)", never as the paper's numbers).
+First hidden layer, neuron i, input x in R^d:
+
+    z_i(x) = s_i (v_i·x - p_i),   v_i = ṽ_i / |ṽ_i|,   i.e.  w_i = s_i v_i,  b_i = -s_i p_i.
+
+- The partition set {x : v_i·x = p_i} is the ReLU kink (or the centre of the tanh transition);
+  in 1-D the partition point is x_i = p_i sign(v_i) = -b_i / w_i, and s_i is the slope scale.
+- ``placement`` spreads the initial p_i over the range of v_i·x on ``domain``: ``"uniform_random"``
+  (p_i uniform on the range), ``"uniform_grid"`` (evenly spaced levels; in 1-D the kinks themselves
+  form the grid a + (i + 1/2) L / width), or ``"quantiles"`` (quantiles of v_i·x over ``data``,
+  so kinks follow the data density).
+- ``s0`` is the initial slope scale, ``scale="shared"`` (one s) or ``"per_neuron"``.
+- ``variant``: ``"adaptive"`` trains (ṽ, p, s); ``"frozen_scale"`` trains (ṽ, p) and keeps s fixed;
+  ``"init_only"`` sets w, b once and trains them as an ordinary dense layer.
+- Deeper hidden layers use He (ReLU) or Xavier (tanh) initialisation with zero bias; the output
+  layer is N(0, sigma_c²) with sigma_c chosen by :func:`calibrate_output_scale` so that the mean
+  square initial output over the domain is ``output_std``² (O(1)).
+
+:func:`shallow_relu_magnitudes` gives the variance estimates that guide the initialisation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from spectra._validation import as_points, check_choice, check_positive_float, check_positive_int, fail
+from spectra.domain import Box, BoxLike, as_box, uniform_grid
+from spectra.models.layers import Dense, check_input, get_activation
+from spectra.results import Result
+from spectra.seeding import Seed, make_generator
+
+PLACEMENTS = ("uniform_random", "uniform_grid", "quantiles")
+VARIANTS = ("adaptive", "frozen_scale", "init_only")
+SCALES = ("shared", "per_neuron")
+
+
+class RepLayer(nn.Module):
+    """z_i = s_i (v_i·x - p_i) with v_i = ṽ_i / |ṽ_i| (see module docstring).
+
+    Parameters (or buffers, when frozen): ``direction`` ṽ (width, d), ``offset`` p (width,),
+    ``scale`` s of shape (1,) (shared) or (width,) (per neuron).
+    """
+
+    def __init__(
+        self, direction: torch.Tensor, offset: torch.Tensor, scale: torch.Tensor, *, train_scale: bool = True
+    ) -> None:
+        super().__init__()
+        self.in_features = direction.shape[1]
+        self.out_features = direction.shape[0]
+        self.direction = nn.Parameter(direction)
+        self.offset = nn.Parameter(offset)
+        if train_scale:
+            self.scale = nn.Parameter(scale)
+        else:
+            self.register_buffer("scale", scale)
+
+    def unit_direction(self) -> torch.Tensor:
+        return self.direction / self.direction.norm(dim=1, keepdim=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * (x @ self.unit_direction().T - self.offset)
+
+    def effective_weight(self) -> torch.Tensor:
+        """w_i = s_i v_i, shape (width, d)."""
+        return self.scale[:, None] * self.unit_direction()
+
+    def effective_bias(self) -> torch.Tensor:
+        """b_i = -s_i p_i, shape (width,)."""
+        return -(self.scale * self.offset).expand(self.out_features)
+
+
+def projection_range(directions: torch.Tensor, box: Box) -> tuple[torch.Tensor, torch.Tensor]:
+    """Range [lo_i, hi_i] of v_i·x over the box, for unit directions v (width, d)."""
+    lo = torch.as_tensor(box.lo, dtype=directions.dtype)
+    hi = torch.as_tensor(box.hi, dtype=directions.dtype)
+    a, b = directions * lo, directions * hi
+    return torch.minimum(a, b).sum(dim=1), torch.maximum(a, b).sum(dim=1)
+
+
+def place_offsets(
+    directions: torch.Tensor,
+    placement: str,
+    box: Box,
+    data: torch.Tensor | None,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Initial offsets p_i for unit directions v_i (see module docstring for the placements)."""
+    width = directions.shape[0]
+    if placement == "uniform_random":
+        levels = torch.rand(width, generator=generator, dtype=directions.dtype)
+    else:
+        levels = (torch.arange(width, dtype=directions.dtype) + 0.5) / width
+        # Neurons facing "backwards" read the level from the other end, so that in 1-D the kinks
+        # -b/w = p·sign(v) of both orientations interleave on one grid instead of colliding.
+        backwards = directions.sum(dim=1) < 0
+        levels = torch.where(backwards, 1 - levels, levels)
+    if placement == "quantiles":
+        projections = data.to(directions.dtype) @ directions.T  # (n, width)
+        return torch.stack([torch.quantile(projections[:, i], levels[i]) for i in range(width)])
+    lo, hi = projection_range(directions, box)
+    return lo + levels * (hi - lo)
+
+
+class RepNet(nn.Module):
+    """Network with a reparameterised first hidden layer (see module docstring).
+
+    Parameters
+    ----------
+    in_features, out_features, width, depth:
+        Input and output sizes, neurons per hidden layer, number of hidden layers (>= 1).
+    activation:
+        ``"relu"`` or ``"tanh"``.
+    s0:
+        Initial slope scale s (> 0). For ReLU the function only depends on c_i s_i, so s0 shapes the
+        training dynamics; for tanh it is the inverse transition width.
+    domain:
+        Box over which partition points are spread (default [-1, 1]^d).
+    data:
+        Points (n, d) whose quantiles place the partition points when ``placement="quantiles"``.
+    output_scale:
+        ``"auto"`` (calibrate on a grid of the domain, or on ``data``) or a fixed sigma_c.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int = 1,
+        width: int = 64,
+        depth: int = 1,
+        *,
+        activation: str = "relu",
+        s0: float = 1.0,
+        scale: str = "shared",
+        placement: str = "uniform_random",
+        domain: BoxLike | None = None,
+        data: torch.Tensor | None = None,
+        variant: str = "adaptive",
+        output_scale: str | float = "auto",
+        output_std: float = 1.0,
+        seed: Seed = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.in_features = check_positive_int("in_features", in_features)
+        self.out_features = check_positive_int("out_features", out_features)
+        self.width = check_positive_int("width", width)
+        self.depth = check_positive_int("depth", depth)
+        self.activation_name = check_choice("activation", activation, ("relu", "tanh"))
+        self.activation = get_activation(activation)
+        self.s0 = check_positive_float("s0", s0)
+        self.scale_mode = check_choice("scale", scale, SCALES)
+        self.placement = check_choice("placement", placement, PLACEMENTS)
+        self.variant = check_choice("variant", variant, VARIANTS)
+        self.domain = as_box("domain", domain if domain is not None else Box.cube(-1.0, 1.0, in_features))
+        if self.domain.dim != in_features:
+            fail("domain", f"a box in {in_features} dimension(s)", self.domain)
+        if placement == "quantiles" and data is None:
+            fail("data", "points (n, d) to take quantiles of when placement='quantiles'", None)
+        if data is not None:
+            data = as_points("data", data, in_features).detach().cpu()
+        dtype = dtype or torch.get_default_dtype()
+        generator = make_generator(seed)
+
+        direction = torch.randn(width, in_features, generator=generator, dtype=torch.float64)
+        unit = direction / direction.norm(dim=1, keepdim=True)
+        offset = place_offsets(unit, placement, self.domain, data, generator)
+        s = torch.full((1 if scale == "shared" else width,), self.s0, dtype=torch.float64)
+        if variant == "init_only":
+            first = Dense(in_features, width, init="normal", dtype=dtype)
+            with torch.no_grad():
+                first.weight.copy_(s[:, None] * unit)
+                first.bias.copy_(-s * offset)
+            self.first: nn.Module = first
+        else:
+            self.first = RepLayer(unit.to(dtype), offset.to(dtype), s.to(dtype), train_scale=variant == "adaptive")
+
+        hidden_init = "he" if activation == "relu" else "xavier"
+        sizes = [width] * depth + [out_features]
+        self.layers = nn.ModuleList(
+            Dense(fan_in, fan_out, init=hidden_init if k < depth - 1 else "normal", generator=generator, dtype=dtype)
+            for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+        )
+        if output_scale == "auto":
+            probe = data if data is not None else _domain_probe(self.domain)
+            calibrate_output_scale(self, probe.to(dtype), output_std, generator)
+        else:
+            sigma_c = check_positive_float("output_scale", output_scale)
+            with torch.no_grad():
+                self.layers[-1].weight.mul_(sigma_c)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Activations of the last hidden layer, shape (..., width)."""
+        check_input(x, self.in_features)
+        a = self.activation(self.first(x))
+        for layer in self.layers[:-1]:
+            a = self.activation(layer(a))
+        return a
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers[-1](self.features(x))
+
+    def first_layer_weight_bias(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(w, b) of the first hidden layer as applied: z = x wᵀ + b, shapes (width, d) and (width,)."""
+        return self.first.effective_weight(), self.first.effective_bias()
+
+    def extra_repr(self) -> str:
+        return f"activation={self.activation_name}, s0={self.s0}, placement={self.placement}, variant={self.variant}"
+
+
+def _domain_probe(box: Box, n_total: int = 4096) -> torch.Tensor:
+    per_dim = max(2, int(round(n_total ** (1.0 / box.dim))))
+    return uniform_grid(box, per_dim, endpoint=True)
+
+
+def calibrate_output_scale(
+    model: nn.Module, x: torch.Tensor, output_std: float = 1.0, seed: Seed = None
+) -> float:
+    """Redraw the output layer as N(0, sigma_c²) with E[f(x)²] averaged over ``x`` equal to output_std².
+
+    For output weights c ~ N(0, sigma_c²) and zero bias, E_c[f(x)²] = sigma_c² |h(x)|² where h are
+    the last hidden activations; so sigma_c = output_std / sqrt(mean_x |h(x)|²). Works for any
+    model with ``features(x)`` and a final :class:`Dense` in ``model.layers[-1]``. Returns sigma_c.
+    """
+    output_std = check_positive_float("output_std", output_std)
+    with torch.no_grad():
+        h = model.features(x)
+        mean_square = float((h**2).sum(dim=1).mean())
+        if mean_square <= 0:
+            fail("x", "points where some last-layer neuron is active", "all features zero")
+        sigma_c = output_std / math.sqrt(mean_square)
+        out = model.layers[-1]
+        draw = torch.randn(out.weight.shape, generator=make_generator(seed), dtype=out.weight.dtype)
+        out.weight.copy_(sigma_c / out.weight_scale * draw)
+        out.bias.zero_()
+    return sigma_c
+
+
+@dataclass
+class MagnitudeEstimate(Result):
+    """Predicted slope and output variances of a shallow 1-D ReLU RepNet (see function doc)."""
+
+    x: np.ndarray
+    slope_variance: float
+    output_variance: np.ndarray
+    width: int
+    s: float
+    sigma_c: float
+    domain: tuple[float, float]
+
+    @property
+    def output_variance_midpoint(self) -> float:
+        a, b = self.domain
+        return self.sigma_c**2 * self.s**2 * self.width * (b - a) ** 2 / 24
+
+    @property
+    def output_variance_ends(self) -> float:
+        a, b = self.domain
+        return self.sigma_c**2 * self.s**2 * self.width * (b - a) ** 2 / 6
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"x": self.x, "output_variance": self.output_variance, "slope_variance": self.slope_variance}
+        )
+
+
+def shallow_relu_magnitudes(
+    width: int, s: float, sigma_c: float, domain: Sequence[float] = (-1.0, 1.0), x: np.ndarray | None = None
+) -> MagnitudeEstimate:
+    """Variance of u(x) = Σ_i c_i ReLU(s v_i (x - p_i)) over the random initialisation.
+
+    With v_i = ±1 (equal odds), p_i ~ U[a, b], L = b - a, c_i ~ N(0, sigma_c²) and width N:
+
+        Var u'(x) = sigma_c² s² N / 2                       (every x in [a, b]),
+        Var u(x)  = sigma_c² s² (N/2) [ (x - a)³ + (b - x)³ ] / (3L),
+
+    which runs from sigma_c² s² N L² / 24 at the midpoint to sigma_c² s² N L² / 6 at the ends.
+    Derivation: E[ReLU(s v (x - p))²] = s² E[(x - p)² 1{v (x - p) > 0}], averaged over p and v.
+    """
+    width = check_positive_int("width", width)
+    s = check_positive_float("s", s)
+    sigma_c = check_positive_float("sigma_c", sigma_c)
+    a, b = (float(v) for v in domain)
+    if not b > a:
+        fail("domain", "(a, b) with b > a", domain)
+    x = np.linspace(a, b, 101) if x is None else np.asarray(x, dtype=float)
+    length = b - a
+    output_variance = sigma_c**2 * s**2 * (width / 2) * ((x - a) ** 3 + (b - x) ** 3) / (3 * length)
+    return MagnitudeEstimate(x, sigma_c**2 * s**2 * width / 2, output_variance, width, s, sigma_c, (a, b))
