@@ -1,0 +1,8 @@
+"""Diagnostic figures (matplotlib + seaborn). Every function returns a matplotlib Figure.
+
+One module per topic; import the functions from here.
+"""
+
+from spectra.plots.training import plot_fits, plot_training_curves
+
+__all__ = ["plot_fits", "plot_training_curves"]
