@@ -160,7 +160,12 @@ class Mixture(FrequencyDistribution):
         if len(dims) != 1:
             fail("components", "distributions of one dimension", sorted(dims))
         weights = np.ones(len(components)) if self.weights is None else np.asarray(self.weights, dtype=float)
-        if weights.shape != (len(components),) or np.any(weights < 0) or not np.isfinite(weights).all() or weights.sum() <= 0:
+        if (
+            weights.shape != (len(components),)
+            or np.any(weights < 0)
+            or not np.isfinite(weights).all()
+            or weights.sum() <= 0
+        ):
             fail("weights", f"{len(components)} non-negative finite numbers, not all zero", self.weights)
         object.__setattr__(self, "components", components)
         object.__setattr__(self, "weights", tuple((weights / weights.sum()).tolist()))
@@ -169,7 +174,9 @@ class Mixture(FrequencyDistribution):
     def sample(self, n: int, seed: Seed = None) -> torch.Tensor:
         n = check_positive_int("n", n)
         generator = make_generator(seed)
-        which = torch.multinomial(torch.tensor(self.weights, dtype=torch.float64), n, replacement=True, generator=generator)
+        which = torch.multinomial(
+            torch.tensor(self.weights, dtype=torch.float64), n, replacement=True, generator=generator
+        )
         out = torch.empty(n, self.dim, dtype=torch.float64)
         for k, component in enumerate(self.components):
             mask = which == k
@@ -201,7 +208,9 @@ class Empirical(FrequencyDistribution):
     dim: int = field(init=False)
 
     def __post_init__(self) -> None:
-        samples = np.asarray(self.samples.detach().cpu() if isinstance(self.samples, torch.Tensor) else self.samples, dtype=np.float64)
+        samples = np.asarray(
+            self.samples.detach().cpu() if isinstance(self.samples, torch.Tensor) else self.samples, dtype=np.float64
+        )
         samples = _as_xi("samples", samples, samples.shape[1] if samples.ndim == 2 else 1)
         if len(samples) < 2 or not np.isfinite(samples).all():
             fail("samples", "at least two finite frequency samples", f"{len(samples)} samples")
@@ -228,9 +237,9 @@ class Empirical(FrequencyDistribution):
         norm = (2 * math.pi * h2) ** (self.dim / 2) * len(self.samples)
         out = np.empty(len(xi))
         for start in range(0, len(xi), chunk):  # bounded memory: chunk × n_samples at a time
-            block = xi[start:start + chunk]
+            block = xi[start : start + chunk]
             r2 = np.sum((block[:, None, :] - self.samples[None, :, :]) ** 2, axis=2)
-            out[start:start + chunk] = np.exp(-r2 / (2 * h2)).sum(axis=1) / norm
+            out[start : start + chunk] = np.exp(-r2 / (2 * h2)).sum(axis=1) / norm
         return out
 
     def _kernel(self, z: np.ndarray) -> np.ndarray:

@@ -119,7 +119,7 @@ class Result:
             values: dict[str, Any] = {}
             for name in meta.pop("__array_dicts__"):
                 prefix = name + _DICT_SEPARATOR
-                values[name] = {k[len(prefix):]: data[k] for k in data.files if k.startswith(prefix)}
+                values[name] = {k[len(prefix) :]: data[k] for k in data.files if k.startswith(prefix)}
             for field in dataclasses.fields(cls):
                 if field.name in values:
                     continue

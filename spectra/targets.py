@@ -43,7 +43,11 @@ def _frequency_matrix(argument: str, frequencies: np.ndarray | Sequence, dim: in
 
 
 def _per_term(argument: str, values: np.ndarray | Sequence[float] | float, n_terms: int) -> np.ndarray:
-    array = np.broadcast_to(np.asarray(values, dtype=np.float64), (n_terms,)) if np.ndim(values) == 0 else np.asarray(values, dtype=np.float64)
+    array = (
+        np.broadcast_to(np.asarray(values, dtype=np.float64), (n_terms,))
+        if np.ndim(values) == 0
+        else np.asarray(values, dtype=np.float64)
+    )
     if array.shape != (n_terms,) or not np.isfinite(array).all():
         fail(argument, f"{n_terms} finite numbers (one per term)", values)
     return array.copy()
@@ -134,7 +138,9 @@ class WindowedCosines(Target):
         k = _frequency_matrix("frequencies", self.frequencies, None)
         center = np.broadcast_to(np.asarray(self.center, dtype=np.float64), (k.shape[1],)).copy()
         domain = (
-            Box(tuple(center - 8 * width), tuple(center + 8 * width)) if self.domain is None else as_box("domain", self.domain)
+            Box(tuple(center - 8 * width), tuple(center + 8 * width))
+            if self.domain is None
+            else as_box("domain", self.domain)
         )
         if domain.dim != k.shape[1]:
             fail("domain", f"a box in {k.shape[1]} dimension(s), like the frequencies", domain)
@@ -157,9 +163,14 @@ class WindowedCosines(Target):
 
         def shifted_window(shift: np.ndarray) -> np.ndarray:  # transform of the window, evaluated at xi - shift
             q = xi - shift
-            return norm * np.exp(-2 * math.pi**2 * self.width**2 * np.sum(q**2, axis=1) - 2j * math.pi * q @ self.center)
+            return norm * np.exp(
+                -2 * math.pi**2 * self.width**2 * np.sum(q**2, axis=1) - 2j * math.pi * q @ self.center
+            )
 
-        return sum(a / 2 * (shifted_window(k) + shifted_window(-k)) for a, k in zip(self.amplitudes, self.frequencies, strict=True))
+        return sum(
+            a / 2 * (shifted_window(k) + shifted_window(-k))
+            for a, k in zip(self.amplitudes, self.frequencies, strict=True)
+        )
 
 
 def rahaman(amplitudes: str = "equal", seed: Seed = 0, n_terms: int = 10, spacing: float = 5.0) -> SumOfSines:

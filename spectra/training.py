@@ -180,7 +180,9 @@ class _Log:
         for key, value in state.items():
             setattr(self, key, value)
 
-    def to_history(self, lr: float, probe: torch.Tensor, probe_target: torch.Tensor | None, config: dict, seed: int | None) -> History:
+    def to_history(
+        self, lr: float, probe: torch.Tensor, probe_target: torch.Tensor | None, config: dict, seed: int | None
+    ) -> History:
         def numpy(t: torch.Tensor) -> np.ndarray:
             return t.detach().cpu().numpy()
 
@@ -202,7 +204,9 @@ class _Log:
         )
 
 
-def _make_optimizer(name: str, params: list[nn.Parameter], lr: float, options: Mapping[str, Any]) -> torch.optim.Optimizer:
+def _make_optimizer(
+    name: str, params: list[nn.Parameter], lr: float, options: Mapping[str, Any]
+) -> torch.optim.Optimizer:
     if name == "adam":
         return torch.optim.Adam(params, lr=lr, **options)
     if name == "sgd":
@@ -267,7 +271,9 @@ def fit(
     check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = check_positive_float("lr", lr)
     steps = check_positive_int("steps", steps)
-    record_every = check_positive_int("record_every", record_every if record_every is not None else max(1, steps // 100))
+    record_every = check_positive_int(
+        "record_every", record_every if record_every is not None else max(1, steps // 100)
+    )
     checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every or record_every)
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
@@ -368,8 +374,17 @@ def fit(
             if step % record_every == 0 or step == steps:
                 snapshot(step)
             if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
-                _save_checkpoint(checkpoint, step, config, model, opt, generator, log, recorders,
-                                 elapsed_before + timer.perf_counter() - clock_start)
+                _save_checkpoint(
+                    checkpoint,
+                    step,
+                    config,
+                    model,
+                    opt,
+                    generator,
+                    log,
+                    recorders,
+                    elapsed_before + timer.perf_counter() - clock_start,
+                )
             bar.update(1)
     return log.to_history(lr, probe, probe_target, config, seed)
 
@@ -394,7 +409,9 @@ def _restore(path, config, model, opt, generator, log, recorders) -> tuple[int, 
     saved = {k: v for k, v in state["config"].items() if k != "steps"}
     wanted = {k: v for k, v in config.items() if k != "steps"}
     if saved != wanted:
-        differences = {k: (saved.get(k), wanted.get(k)) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k)}
+        differences = {
+            k: (saved.get(k), wanted.get(k)) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k)
+        }
         fail("checkpoint", "a checkpoint of the same training set-up (saved, requested)", differences)
     if state["step"] > config["steps"]:
         fail("steps", f"at least the checkpoint's step {state['step']}", config["steps"])

@@ -83,7 +83,8 @@ class Dense(nn.Module):
         return self.bias_scale * self.bias
 
     def extra_repr(self) -> str:
-        return f"in={self.in_features}, out={self.out_features}, weight_scale={self.weight_scale:.4g}, bias_scale={self.bias_scale:.4g}"
+        scales = f"weight_scale={self.weight_scale:.4g}, bias_scale={self.bias_scale:.4g}"
+        return f"in={self.in_features}, out={self.out_features}, {scales}"
 
 
 def _standard_init(

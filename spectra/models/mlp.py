@@ -23,7 +23,8 @@ class MLP(nn.Module):
     Parameters
     ----------
     parameterization:
-        ``"standard"`` (weights drawn by ``init``) or ``"ntk"`` (W, b ~ N(0, 1), z = sigma_w/sqrt(fan_in)·Wa + sigma_b·b).
+        ``"standard"`` (weights drawn by ``init``) or ``"ntk"``
+        (W, b ~ N(0, 1), z = sigma_w/sqrt(fan_in)·Wa + sigma_b·b).
     init:
         For the standard parameterisation: ``"torch"`` (PyTorch default), ``"xavier"`` (zero bias),
         ``"he"`` (zero bias) or ``"normal"``.

@@ -222,9 +222,7 @@ def _domain_probe(box: Box, n_total: int = 4096) -> torch.Tensor:
     return uniform_grid(box, per_dim, endpoint=True)
 
 
-def calibrate_output_scale(
-    model: nn.Module, x: torch.Tensor, output_std: float = 1.0, seed: Seed = None
-) -> float:
+def calibrate_output_scale(model: nn.Module, x: torch.Tensor, output_std: float = 1.0, seed: Seed = None) -> float:
     """Redraw the output layer as N(0, sigma_c²) with E[f(x)²] averaged over ``x`` equal to output_std².
 
     For output weights c ~ N(0, sigma_c²) and zero bias, E_c[f(x)²] = sigma_c² |h(x)|² where h are

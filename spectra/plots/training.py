@@ -20,8 +20,12 @@ def plot_fits(histories: Mapping[str, History], *, step: int | None = None) -> F
         ax.plot(first.probe[order, 0], first.probe_target[order, 0], color="black", lw=2.0, label="target")
     for name, history in histories.items():
         index = -1 if step is None else int(np.searchsorted(history.steps, step))
-        ax.plot(history.probe[order, 0], history.predictions[index][order, 0], lw=1.2,
-                label=f"{name} (step {history.steps[index]})")
+        ax.plot(
+            history.probe[order, 0],
+            history.predictions[index][order, 0],
+            lw=1.2,
+            label=f"{name} (step {history.steps[index]})",
+        )
     ax.set_xlabel("x")
     ax.set_ylabel("f(x)")
     ax.legend(loc="best", fontsize="small")
