@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   create .venv (Python 3.12) if missing, install spectra with its extras, run the main job
+#   make demo   create .venv (Python 3.12) if missing, install spectra with its extras, write the report
 #   make test   the same set-up, then the whole test suite
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 # DOLFINx's pip wheel needs Python 3.12: take the first python3.12 that really runs.
 PY312 := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 /usr/local/bin/python3.12 /usr/bin/python3.12; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' >/dev/null 2>&1 && { echo $$p; break; }; done)
-OUT ?= results/demo
+OUT ?= results/report
+PROFILE ?= quick
 
 .PHONY: demo test install lint clean
 
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/spectra demo --out $(OUT) --force
+	$(VENV)/bin/spectra report --out $(OUT) --profile $(PROFILE) --force
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup tests

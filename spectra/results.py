@@ -1,7 +1,8 @@
 """Result objects: dataclasses that save whole or not at all.
 
 Every analysis in ``spectra`` returns a dataclass deriving from :class:`Result`. Its fields are
-NumPy arrays, dictionaries of arrays, or JSON-serialisable values. ``save(path)`` writes one
+NumPy arrays, dictionaries of arrays, or JSON-serialisable values (a field declared with
+``metadata={"save": False}`` is left out and takes its default on load). ``save(path)`` writes one
 ``.npz`` file: the arrays under their field names (``field/key`` for dictionaries of arrays) and
 everything else as JSON in ``__meta__``. The file is written to a temporary name in the same
 directory and renamed into place, so an interrupted save never leaves a half-written file.
@@ -97,6 +98,8 @@ class Result:
         arrays: dict[str, np.ndarray] = {}
         meta: dict[str, Any] = {"__class__": type(self).__name__, "__array_dicts__": []}
         for field in dataclasses.fields(self):
+            if not field.metadata.get("save", True):  # e.g. live objects kept for plotting only
+                continue
             value = getattr(self, field.name)
             if isinstance(value, np.ndarray):
                 arrays[field.name] = value

@@ -21,7 +21,9 @@ def test_notebook_executes(path, monkeypatch):
     monkeypatch.setenv("SPECTRA_NOTEBOOK_SIZE", "small")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     assert os.environ["SPECTRA_NOTEBOOK_SIZE"] == "small"
