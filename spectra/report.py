@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import html
 import json
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +34,8 @@ from matplotlib.figure import Figure
 from spectra._validation import check_choice, fail
 from spectra.comparison import ComparisonSettings, compare_models
 from spectra.plots import plot_fits, plot_training_curves
-from spectra.results import library_versions, to_jsonable
+from spectra.plots.style import save_figure
+from spectra.results import library_versions, staged_directory, to_jsonable
 
 PROFILES = ("smoke", "quick", "full")
 
@@ -126,30 +125,26 @@ def build_report(
         built.append((SECTIONS[name](profile, seed, progress), time.perf_counter() - section_start))
     wall_time = time.perf_counter() - start
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        figures = _write_figures(staging, [section for section, _ in built])
-        versions = library_versions()
-        summary = {
-            "profile": profile,
-            "seed": seed,
-            "wall_time_s": wall_time,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "versions": versions,
-            "sections": {s.key: {"title": s.title, "wall_time_s": t, **to_jsonable(s.numbers)} for s, t in built},
-        }
-        (staging / "summary.json").write_text(json.dumps(summary, indent=2))
-        (staging / "index.html").write_text(_html(built, profile, seed, wall_time, versions))
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
+        with staged_directory(out, force=force) as staging:
+            figures = _write_figures(staging, [section for section, _ in built])
+            versions = library_versions()
+            summary = {
+                "profile": profile,
+                "seed": seed,
+                "wall_time_s": wall_time,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "versions": versions,
+                "sections": {
+                    s.key: {"title": s.title, "wall_time_s": t, **to_jsonable(s.numbers)} for s, t in built
+                },
+            }
+            (staging / "summary.json").write_text(json.dumps(summary, indent=2))
+            (staging / "index.html").write_text(_html(built, profile, seed, wall_time, versions))
     finally:
         for section, _ in built:
             for figure in section.figures.values():
                 plt.close(figure)
-        if staging.exists():
-            shutil.rmtree(staging)
     return ReportSummary(out, profile, seed, wall_time, names, figures)
 
 
@@ -158,8 +153,7 @@ def _write_figures(directory: Path, sections: list[Section]) -> list[str]:
     for section in sections:
         for name, figure in section.figures.items():
             stem = f"{section.key}-{name}"
-            figure.savefig(directory / f"{stem}.png", dpi=110)
-            figure.savefig(directory / f"{stem}.svg")
+            save_figure(figure, directory / stem)
             names.append(stem)
     return names
 

@@ -16,8 +16,9 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -43,6 +44,28 @@ def atomic_path(path: str | os.PathLike[str]):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+@contextmanager
+def staged_directory(out: str | os.PathLike[str], *, force: bool = False) -> Iterator[Path]:
+    """Yield an empty staging directory beside ``out``; it replaces ``out`` only if the block succeeds.
+
+    A report or study directory therefore appears whole or not at all. An existing ``out`` is
+    refused (``FileExistsError``) unless ``force=True``; it is removed only once the new one is ready.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise FileExistsError(f"out: expected a directory that does not exist yet (or force=True), got {str(out)!r}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield staging
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> Path:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg", force=False)  # headless by default; notebooks switch to inline themselves
@@ -18,3 +21,12 @@ def new_figure(
     sns.set_theme(style="whitegrid", context="notebook")
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), layout="constrained", **kwargs)
     return fig, axes
+
+
+def save_figure(figure: Figure, stem: str | os.PathLike[str], *, dpi: int = 110) -> list[Path]:
+    """Write ``figure`` as ``<stem>.png`` (for the page) and ``<stem>.svg`` (for print); return both paths."""
+    stem = Path(stem)
+    paths = [stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".svg")]
+    figure.savefig(paths[0], dpi=dpi)
+    figure.savefig(paths[1])
+    return paths
