@@ -1,0 +1,110 @@
+"""The model as the NTK code sees it: a function of its trainable parameters, in one dtype, on its device.
+
+Only parameters with ``requires_grad=True`` count: Θ(x, x') = Σ_θ ∂f(x)/∂θ · ∂f(x')/∂θ runs over them.
+Frozen parameters and buffers are passed along unchanged (cast to the computation dtype). The model
+itself is never modified: :class:`FunctionalModel` evaluates it through ``torch.func.functional_call``.
+
+Every method assumes that samples do not interact (f(x_i) depends on x_i alone). Modules that break
+this, or make the forward pass random, are refused: batch normalisation using batch statistics
+(training mode, or ``track_running_stats=False``) and dropout in training mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.func import functional_call
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.dropout import _DropoutNd
+
+from spectra._validation import as_points, fail
+
+
+def check_independent_samples(model: nn.Module) -> None:
+    """Refuse modules whose outputs mix samples (batch statistics) or are random (dropout)."""
+    for name, module in model.named_modules():
+        where = f"{type(module).__name__} at {name or 'the model root'!r}"
+        if isinstance(module, _BatchNorm) and (module.training or not module.track_running_stats):
+            fail(
+                "model",
+                "a model whose samples do not interact (batch statistics mix them: call model.eval())",
+                f"{where} using batch statistics",
+            )
+        if isinstance(module, _DropoutNd) and module.training and module.p > 0:
+            fail(
+                "model", "a deterministic model (call model.eval() to switch dropout off)", f"{where} in training mode"
+            )
+
+
+@dataclass
+class FunctionalModel:
+    """``model`` as x, θ -> f(x; θ) with outputs reshaped to (n, c).
+
+    ``trainable`` maps parameter names to detached tensors (the point θ where the kernel is taken),
+    ``frozen`` holds frozen parameters and buffers; all floating tensors are in ``dtype`` on ``device``.
+    """
+
+    model: nn.Module
+    trainable: dict[str, torch.Tensor]
+    frozen: dict[str, torch.Tensor]
+    dtype: torch.dtype
+    device: torch.device
+
+    def __call__(self, x: torch.Tensor, trainable: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
+        state = {**self.frozen, **(self.trainable if trainable is None else trainable)}
+        out = functional_call(self.model, state, (x,))
+        return out.reshape(x.shape[0], -1)
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(t.numel() for t in self.trainable.values())
+
+    def points(self, argument: str, x: torch.Tensor, dim: int | None = None) -> torch.Tensor:
+        """``x`` as finite (n, d) points in the computation dtype, on the model's device."""
+        dim = dim if dim is not None else getattr(self.model, "in_features", None)
+        return as_points(argument, x, dim if isinstance(dim, int) else None, dtype=self.dtype, device=self.device)
+
+
+def functional_model(model: nn.Module, dtype: torch.dtype | None = None) -> FunctionalModel:
+    """Check ``model`` and wrap it (see module docstring); ``dtype`` defaults to the parameters' dtype."""
+    if not isinstance(model, nn.Module):
+        fail("model", "a torch.nn.Module", type(model).__name__, TypeError)
+    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
+        fail("dtype", "a floating torch.dtype such as torch.float64 (or None)", dtype, TypeError)
+    check_independent_samples(model)
+    trainable = {name: p for name, p in model.named_parameters() if p.requires_grad}
+    if not trainable:
+        fail("model", "a module with trainable parameters (requires_grad=True)", type(model).__name__)
+    reference = next(iter(trainable.values()))
+    dtype = dtype or reference.dtype
+
+    def cast(t: torch.Tensor) -> torch.Tensor:
+        return t.detach().to(dtype) if t.is_floating_point() else t.detach()
+
+    frozen = {name: cast(p) for name, p in model.named_parameters() if not p.requires_grad}
+    frozen.update({name: cast(b) for name, b in model.named_buffers()})
+    return FunctionalModel(model, {name: cast(p) for name, p in trainable.items()}, frozen, dtype, reference.device)
+
+
+def activation_size(fm: FunctionalModel, x: torch.Tensor) -> tuple[int, int]:
+    """(number of outputs c, activation floats per sample) from one forward pass on the first sample.
+
+    The activation count (every submodule's output, summed) sizes the autograd memory in estimates.
+    """
+    sizes: list[int] = []
+
+    def count(module: nn.Module, args: tuple, output: object) -> None:
+        if isinstance(output, torch.Tensor):
+            sizes.append(output.numel())
+
+    handles = [m.register_forward_hook(count) for m in fm.model.modules()]
+    try:
+        with torch.no_grad():
+            out = fm(x[:1])
+    finally:
+        for handle in handles:
+            handle.remove()
+    return out.shape[1], sum(sizes)
