@@ -1,0 +1,34 @@
+"""The frequency-space PDE of a two-layer Fourier-feature network's error, solved by finite elements.
+
+    ∂_t u_hat = c [ sigma_a² ∇_xi·( rho_w ∇_xi u_hat ) - rho_w u_hat ],   zero flux at the window's edge,
+
+frequencies xi in cycles per unit length, u_hat(xi) = ∫ u(x) exp(-2πi xi·x) dx of the residual,
+t = learning rate × steps (reference/frequency-pde.md).
+
+- :class:`FrequencyPDE`: DOLFINx (imported on use; without it, constructing one raises an ImportError
+  that says how to install it). Serial or under ``mpirun``.
+- :class:`ReferenceSolver`, :func:`lazy_limit`, :func:`cosine_series_solution`: independent NumPy/SciPy
+  solutions (1-D P1 with modal time integration; sigma_a -> 0; constant rho_w).
+- :class:`PDESolution`: the result, evaluated at any xi in the window, saved and loaded without DOLFINx.
+"""
+
+from spectra.fem.frequency_pde import FrequencyPDE
+from spectra.fem.grid import NodeGrid
+from spectra.fem.initial_data import InitialData, as_initial_data
+from spectra.fem.problem import FrequencyProblem, ResolutionWarning, WindowWarning
+from spectra.fem.reference import ReferenceSolver, cosine_series_solution, lazy_limit
+from spectra.fem.solution import PDESolution
+
+__all__ = [
+    "FrequencyPDE",
+    "FrequencyProblem",
+    "InitialData",
+    "NodeGrid",
+    "PDESolution",
+    "ReferenceSolver",
+    "ResolutionWarning",
+    "WindowWarning",
+    "as_initial_data",
+    "cosine_series_solution",
+    "lazy_limit",
+]

@@ -1,0 +1,212 @@
+"""Independent solutions of the frequency-space PDE with NumPy and SciPy only (no DOLFINx).
+
+The PDE, its conventions and its boundary condition are those of :mod:`spectra.fem.problem`:
+∂_t u_hat = c [ sigma_a² ∇·( rho_w ∇u_hat ) - rho_w u_hat ] on the window, zero flux at its edge,
+frequencies in cycles per unit length.
+
+- :class:`ReferenceSolver`: 1-D P1 elements on a uniform mesh. The matrices are written out from the
+  closed-form integrals of the P1-interpolated rho_h = Σ rho_w(xi_k) φ_k on a cell [a, b] of length h:
+  mass h/6 [[2, 1], [1, 2]], weighted stiffness (rho_a + rho_b)/(2h) [[1, -1], [-1, 1]] and weighted mass
+  h/12 [[3rho_a + rho_b, rho_a + rho_b], [rho_a + rho_b, rho_a + 3rho_b]]; K = c (sigma_a² A + B). Time
+  integration is modal: with K W = M W diag(mu) and Wᵀ M W = I, u(t) = W g(mu, t) Wᵀ M u0 where g is
+  exp(-mu t) (scheme "exact"), ((1 - mu h/2)/(1 + mu h/2))^n (Crank–Nicolson) or (1 + mu h)^(-n)
+  (backward Euler): the same numbers as stepping, with no stepping.
+- :func:`lazy_limit`: sigma_a = 0 (frequencies frozen), u_hat(xi, t) = u0(xi) exp(-c rho_w(xi) t).
+- :func:`cosine_series_solution`: rho_w ≡ rho0 on a box window (1-D or 2-D), where the zero-flux
+  eigenfunctions are Π_j cos(k_j π (xi_j - lo_j) / L_j) with rates c rho0 (1 + sigma_a² Σ_j (k_j π / L_j)²).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+
+from spectra._validation import check_positive_float, check_positive_int, fail
+from spectra.domain import Box, BoxLike, as_box
+from spectra.fem.grid import NodeGrid
+from spectra.fem.initial_data import InitialDataLike, as_initial_data
+from spectra.fem.problem import FrequencyProblem, ResolutionWarning, check_times
+from spectra.frequencies import FrequencyDistribution, _as_xi
+
+
+def p1_matrices(
+    nodes: np.ndarray, rho: np.ndarray, sigma_a: float, c: float
+) -> tuple[scipy.sparse.csr_array, scipy.sparse.csr_array]:
+    """Mass M and operator K = c (sigma_a² A + B) of 1-D P1 elements on sorted ``nodes`` (sparse)."""
+    h = np.diff(nodes)
+    ra, rb = rho[:-1], rho[1:]
+    n = len(nodes)
+    left, right = np.arange(n - 1), np.arange(1, n)
+    stiffness = (ra + rb) / (2 * h)
+    blocks = {  # (row, column) of the cell's local matrix -> its entries over all cells
+        (0, 0): (h / 3, c * (sigma_a**2 * stiffness + h * (3 * ra + rb) / 12)),
+        (1, 1): (h / 3, c * (sigma_a**2 * stiffness + h * (ra + 3 * rb) / 12)),
+        (0, 1): (h / 6, c * (-(sigma_a**2) * stiffness + h * (ra + rb) / 12)),
+        (1, 0): (h / 6, c * (-(sigma_a**2) * stiffness + h * (ra + rb) / 12)),
+    }
+    index = (left, right)
+    rows = np.concatenate([index[i] for i, _ in blocks])
+    cols = np.concatenate([index[j] for _, j in blocks])
+    mass = scipy.sparse.coo_array((np.concatenate([m for m, _ in blocks.values()]), (rows, cols)), shape=(n, n))
+    operator = scipy.sparse.coo_array((np.concatenate([k for _, k in blocks.values()]), (rows, cols)), shape=(n, n))
+    return mass.tocsr(), operator.tocsr()
+
+
+class _ModalOperator:
+    """The P1 matrices on a 1-D grid and their generalised eigendecomposition."""
+
+    processes = 1
+
+    def __init__(self, rho_w: FrequencyDistribution, sigma_a: float, c: float, grid: NodeGrid) -> None:
+        self.nodes = grid.nodes()
+        self.density = rho_w.density(self.nodes)
+        self.mass, self.operator = p1_matrices(self.nodes[:, 0], self.density, sigma_a, c)
+        self.lumped = self.mass.sum(axis=1)
+        self.rates, self.modes = scipy.linalg.eigh(  # modesᵀ M modes = I
+            self.operator.toarray(), self.mass.toarray(), driver="gvd"
+        )
+
+    def gather(self, local: np.ndarray) -> np.ndarray:
+        return local
+
+    def rate_moments(self, u: np.ndarray) -> tuple[float, float]:
+        norm = math.sqrt(np.sum(self.lumped * np.abs(u) ** 2))
+        v = self.operator @ u / self.lumped
+        w = self.operator @ v / self.lumped
+        return (
+            math.sqrt(np.sum(self.lumped * np.abs(v) ** 2)) / norm,
+            math.sqrt(np.sum(self.lumped * np.abs(w) ** 2)) / norm,
+        )
+
+    def integrate(
+        self, u: np.ndarray, plan: list[tuple[int, float]], scheme: str, progress: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        coefficients = self.modes.T @ (self.mass @ u)
+        mu = self.rates
+        factor = np.ones_like(mu)
+        values, energy = [], []
+        for count, h in plan:
+            if count:
+                if scheme == "exact":
+                    factor = factor * np.exp(-mu * h * count)
+                elif scheme == "crank-nicolson":
+                    factor = factor * ((1 - mu * h / 2) / (1 + mu * h / 2)) ** count
+                else:
+                    factor = factor * (1 + mu * h) ** (-float(count))
+            values.append(self.modes @ (coefficients * factor))
+            energy.append(np.sum(np.abs(coefficients * factor) ** 2))  # ||u||_M² in M-orthonormal modes
+        return np.array(values), np.array(energy)
+
+
+class ReferenceSolver(FrequencyProblem):
+    """NumPy/SciPy P1 solver in 1-D with modal time integration (module docstring).
+
+    Same arguments and defaults as :class:`~spectra.fem.frequency_pde.FrequencyPDE`, in 1-D with P1
+    only. ``solve(..., scheme="exact")`` (the default) integrates the semi-discrete system exactly in
+    time, with no dt; "crank-nicolson" and "backward-euler" reproduce those schemes' steps exactly. A dense
+    eigendecomposition: meant for up to a few thousand cells.
+    """
+
+    schemes = ("exact", "crank-nicolson", "backward-euler")
+    solver_name = "reference"
+
+    def __init__(
+        self,
+        rho_w: FrequencyDistribution,
+        sigma_a: float,
+        c: float,
+        window: BoxLike | float | None = None,
+        cells: int | None = None,
+        *,
+        tolerance: float = 1e-4,
+    ) -> None:
+        if isinstance(rho_w, FrequencyDistribution) and rho_w.dim != 1:
+            fail("rho_w", "a 1-D density (the reference solver is 1-D; FrequencyPDE does 2-D)", rho_w)
+        super().__init__(rho_w, sigma_a, c, window, 1, cells, 1, tolerance=tolerance)
+
+    def _make_operator(self, grid: NodeGrid) -> _ModalOperator:
+        return _ModalOperator(self.rho_w, self.sigma_a, self.c, grid)
+
+
+def lazy_limit(
+    u0: InitialDataLike,
+    rho_w: FrequencyDistribution,
+    c: float,
+    times: Sequence[float] | np.ndarray,
+    xi: np.ndarray,
+) -> np.ndarray:
+    """u0(xi) exp(-c rho_w(xi) t), the sigma_a -> 0 limit, at ``times`` and frequencies ``xi`` (k, d): (T, k)."""
+    c = check_positive_float("c", c)
+    times = check_times(times)
+    xi = _as_xi("xi", xi, rho_w.dim)
+    initial = as_initial_data(u0, rho_w.dim, c)
+    return initial(xi)[None, :] * np.exp(-c * rho_w.density(xi)[None, :] * times[:, None])
+
+
+def cosine_series_solution(
+    u0: InitialDataLike,
+    window: BoxLike | float,
+    rho0: float,
+    sigma_a: float,
+    c: float,
+    times: Sequence[float] | np.ndarray,
+    xi: np.ndarray,
+    terms: int = 96,
+    quadrature_points: int | None = None,
+) -> np.ndarray:
+    """The constant-coefficient solution (rho_w ≡ rho0 on the window) at ``times`` and ``xi`` (k, d): (T, k).
+
+    u_hat(xi, t) = Σ_k a_k Π_j cos(k_j π (xi_j - lo_j) / L_j) exp(-c rho0 (1 + sigma_a² Σ_j (k_j π / L_j)²) t),
+    k_j = 0..terms-1, with a_k the cosine coefficients of u0 by Gauss–Legendre quadrature
+    (``quadrature_points`` per axis, default 8·terms). Warns if the last coefficients are not negligible.
+    """
+    xi_array = np.asarray(xi, dtype=np.float64)
+    dim = 1 if xi_array.ndim == 1 else xi_array.shape[1]
+    box: Box = (
+        Box.cube(-float(window), float(window), dim) if isinstance(window, (int, float)) else as_box("window", window)
+    )
+    xi_array = _as_xi("xi", xi_array, box.dim)
+    rho0, c = check_positive_float("rho0", rho0), check_positive_float("c", c)
+    sigma_a = check_positive_float("sigma_a", sigma_a, allow_zero=True)
+    terms = check_positive_int("terms", terms)
+    times = check_times(times)
+    initial = as_initial_data(u0, box.dim, c)
+    gauss, weights = np.polynomial.legendre.leggauss(quadrature_points or 8 * terms)
+    k = np.arange(terms)
+    quadrature_axes, cosines_q, cosines_xi = [], [], []
+    for axis in range(box.dim):
+        lo, length = box.lo[axis], box.lengths[axis]
+        points = lo + length * (gauss + 1) / 2
+        quadrature_axes.append((points, weights * length / 2))
+        normalise = np.where(k == 0, 1.0, 2.0) / length
+        cosines_q.append(normalise[:, None] * np.cos(np.pi * k[:, None] * (points - lo) / length))
+        cosines_xi.append(np.cos(np.pi * k[:, None] * (xi_array[:, axis] - lo) / length))
+    mesh = np.meshgrid(*[p for p, _ in quadrature_axes], indexing="ij")
+    weight = np.prod(np.meshgrid(*[w for _, w in quadrature_axes], indexing="ij"), axis=0)
+    samples = (initial(np.stack([m.reshape(-1) for m in mesh], axis=1)).reshape(weight.shape)) * weight
+    eigenvalue = sum(
+        np.meshgrid(*[(k * np.pi / box.lengths[a]) ** 2 for a in range(box.dim)], indexing="ij")
+    )  # Σ_j (k_j π / L_j)²
+    rate = c * rho0 * (1 + sigma_a**2 * eigenvalue)
+    if box.dim == 1:
+        coefficients = cosines_q[0] @ samples
+        tail = np.abs(coefficients[-2:]).max()
+        out = (coefficients[None, :] * np.exp(-rate[None, :] * times[:, None])) @ cosines_xi[0]
+    else:
+        coefficients = cosines_q[0] @ samples @ cosines_q[1].T
+        tail = max(np.abs(coefficients[-2:, :]).max(), np.abs(coefficients[:, -2:]).max())
+        decayed = coefficients[None] * np.exp(-rate[None] * times[:, None, None])
+        out = np.stack([np.sum((cosines_xi[0].T @ d) * cosines_xi[1].T, axis=1) for d in decayed])
+    if tail > 1e-10 * np.abs(coefficients).max():
+        warnings.warn(
+            f"terms: {terms} cosine terms per axis leave coefficients of relative size "
+            f"{tail / np.abs(coefficients).max():.2g} at the end of the series; raise terms",
+            ResolutionWarning,
+            stacklevel=2,
+        )
+    return out
