@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)  # headless by default; notebooks switch to inline themselves
-
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+# No matplotlib.use() here: Jupyter's inline backend must stay in charge, and matplotlib already
+# falls back to Agg on machines without a display (the report, the tests, CI).
+import matplotlib.pyplot as plt
+import seaborn as sns
+from matplotlib.figure import Figure
 
 
 def new_figure(
