@@ -9,12 +9,16 @@ t = learning rate × steps (reference/frequency-pde.md).
   that says how to install it). Serial or under ``mpirun``.
 - :class:`ReferenceSolver`, :func:`lazy_limit`, :func:`cosine_series_solution`: independent NumPy/SciPy
   solutions (1-D P1 with modal time integration; sigma_a -> 0; constant rho_w).
+- :class:`NonuniformSolver`: the general equation for non-uniform data (1-D), closed in v_hat = F[u·μ]
+  with μ the empirical data measure; :class:`UniformDataEquation` is the damped heat equation applied to
+  such data as if it were uniform (the baseline it improves on).
 - :class:`PDESolution`: the result, evaluated at any xi in the window, saved and loaded without DOLFINx.
 """
 
 from spectra.fem.frequency_pde import FrequencyPDE
 from spectra.fem.grid import NodeGrid
 from spectra.fem.initial_data import InitialData, as_initial_data
+from spectra.fem.nonuniform import NonuniformSolution, NonuniformSolver, UniformDataEquation
 from spectra.fem.problem import FrequencyProblem, ResolutionWarning, WindowWarning
 from spectra.fem.reference import ReferenceSolver, cosine_series_solution, lazy_limit
 from spectra.fem.solution import PDESolution
@@ -24,9 +28,12 @@ __all__ = [
     "FrequencyProblem",
     "InitialData",
     "NodeGrid",
+    "NonuniformSolution",
+    "NonuniformSolver",
     "PDESolution",
     "ReferenceSolver",
     "ResolutionWarning",
+    "UniformDataEquation",
     "WindowWarning",
     "as_initial_data",
     "cosine_series_solution",

@@ -89,7 +89,7 @@ class _ModalOperator:
         coefficients = self.modes.T @ (self.mass @ u)
         mu = self.rates
         factor = np.ones_like(mu)
-        values, energy = [], []
+        amplitudes, energy = [], []
         for count, h in plan:
             if count:
                 if scheme == "exact":
@@ -98,9 +98,11 @@ class _ModalOperator:
                     factor = factor * ((1 - mu * h / 2) / (1 + mu * h / 2)) ** count
                 else:
                     factor = factor * (1 + mu * h) ** (-float(count))
-            values.append(self.modes @ (coefficients * factor))
+            amplitudes.append(coefficients * factor)
             energy.append(np.sum(np.abs(coefficients * factor) ** 2))  # ||u||_M² in M-orthonormal modes
-        return np.array(values), np.array(energy)
+        stacked = np.array(amplitudes).T  # (n, T); real and imaginary parts through the real modes, all times at once
+        values = (self.modes @ stacked.real + 1j * (self.modes @ stacked.imag)).T
+        return values, np.array(energy)
 
 
 class ReferenceSolver(FrequencyProblem):
