@@ -1,0 +1,38 @@
+"""Partition points and activation regions of ReLU networks (reference/diagnostics.md, section C)."""
+
+from spectra.partition.breakpoints import Breakpoints, breakpoints_1d
+from spectra.partition.patterns import (
+    NeuronActivity,
+    activation_patterns,
+    boundary_distance,
+    count_patterns,
+    dead_neurons,
+    global_pairs,
+    gradient_confusion,
+    hamming_pairs,
+    local_pairs,
+)
+from spectra.partition.points import PartitionPoints, partition_points
+from spectra.partition.recorder import PartitionRecorder
+from spectra.partition.regions import Regions2D, SampledRegions, regions_2d, regions_2d_sampled
+
+__all__ = [
+    "Breakpoints",
+    "NeuronActivity",
+    "PartitionPoints",
+    "PartitionRecorder",
+    "Regions2D",
+    "SampledRegions",
+    "activation_patterns",
+    "boundary_distance",
+    "breakpoints_1d",
+    "count_patterns",
+    "dead_neurons",
+    "global_pairs",
+    "gradient_confusion",
+    "hamming_pairs",
+    "local_pairs",
+    "partition_points",
+    "regions_2d",
+    "regions_2d_sampled",
+]

@@ -1,0 +1,244 @@
+"""Linear regions of a ReLU network on a rectangle: exact polygons, and the grid-sampled lower bound.
+
+Exact partition (reference/diagnostics.md item 14). Start from the rectangle, on which the input to
+the first layer is x itself. For hidden layer l, every current region R is a convex polygon on
+which the layer input is affine, a(x) = A_R x + c_R, so neuron i has z_i(x) = (W_l A_R)_i x +
+(W_l c_R + b_l)_i, an affine function on R. The neurons of the layer are taken one at a time:
+every polygon on which z_i takes both signs is cut along the line z_i = 0 into two convex polygons
+(a vertex where |z_i| is below 1e-12 of its scale lies on the line and goes to both). After the
+layer, each region's pattern is read at its vertex mean (an interior point) and
+(A, c) ← mask ⊙ (W_l A, W_l c + b_l). Within each final polygon the pattern is constant, so the
+network is affine there: f(x) = G_R x + h_R. Every pattern region of a ReLU network is convex
+(the intersection of the half-spaces of its affine pre-activations), so polygons and distinct
+patterns correspond one to one: the region count is the number of distinct activation patterns
+on the rectangle.
+
+The polygon splitting is vectorised over all polygons (vertices in one flat array with offsets),
+so the cost is about (neurons) × (vertices) array operations.
+
+Sampled count (:func:`regions_2d_sampled`): distinct patterns at the centres of an n × n grid of
+cells. Regions that hold no grid point are missed, so it is a lower bound (``lower_bound=True``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from spectra._validation import check_positive_int, fail
+from spectra.domain import Box, BoxLike, as_box
+from spectra.partition.network import affine_maps, require_relu, unpack
+from spectra.partition.patterns import count_patterns
+from spectra.results import Result
+
+_ON_LINE = 1e-12  # |z| below this fraction of |∇z|·extent + |h| counts as on the line (extent ≥ max |x|)
+
+
+@dataclass
+class Regions2D(Result):
+    """Exact linear regions of a ReLU network on a rectangle (see module docstring).
+
+    Region k is the convex polygon ``vertices[offsets[k]:offsets[k + 1]]`` (counter-clockwise), of
+    area ``areas[k]``, on which f(x) = gradients[k] x + intercepts[k] (gradients (R, c, 2),
+    intercepts (R, c)) and the activation pattern is ``patterns[k]`` (R, neurons).
+    """
+
+    vertices: np.ndarray
+    offsets: np.ndarray
+    areas: np.ndarray
+    gradients: np.ndarray
+    intercepts: np.ndarray
+    patterns: np.ndarray
+    lo: tuple[float, float]
+    hi: tuple[float, float]
+    exact: bool = True
+
+    def __post_init__(self) -> None:  # saved as JSON lists
+        self.lo, self.hi = tuple(self.lo), tuple(self.hi)
+
+    @property
+    def count(self) -> int:
+        """Number of linear regions in the rectangle."""
+        return len(self.areas)
+
+    @property
+    def gradient_norm(self) -> np.ndarray:
+        """|∇f| on each region (Frobenius norm over outputs), shape (R,)."""
+        return np.linalg.norm(self.gradients.reshape(self.count, -1), axis=1)
+
+    @property
+    def centroids(self) -> np.ndarray:
+        """Area centroids of the regions, shape (R, 2)."""
+        x, y = self.vertices[:, 0], self.vertices[:, 1]
+        nxt = _next_vertex(self.offsets)
+        cross = x * y[nxt] - x[nxt] * y
+        starts = self.offsets[:-1]
+        cx = np.add.reduceat((x + x[nxt]) * cross, starts) / (6 * self.areas)
+        cy = np.add.reduceat((y + y[nxt]) * cross, starts) / (6 * self.areas)
+        return np.stack([cx, cy], axis=1)
+
+    def polygon(self, k: int) -> np.ndarray:
+        """Vertices (m, 2) of region k, counter-clockwise."""
+        return self.vertices[self.offsets[k] : self.offsets[k + 1]]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per region: area, |∇f|, centroid and number of vertices."""
+        centroids = self.centroids
+        return pd.DataFrame(
+            {
+                "region": np.arange(self.count),
+                "area": self.areas,
+                "gradient_norm": self.gradient_norm,
+                "centroid_x0": centroids[:, 0],
+                "centroid_x1": centroids[:, 1],
+                "n_vertices": np.diff(self.offsets),
+            }
+        )
+
+
+@dataclass
+class SampledRegions(Result):
+    """Distinct activation patterns on an n × n grid of cell centres: a LOWER BOUND on the region count."""
+
+    count: int
+    n_grid: int
+    lo: tuple[float, float]
+    hi: tuple[float, float]
+    lower_bound: bool = True
+    note: str = "lower bound: regions that contain no grid point are missed"
+
+    def __post_init__(self) -> None:  # saved as JSON lists
+        self.lo, self.hi = tuple(self.lo), tuple(self.hi)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"count": self.count, "n_grid": self.n_grid, "lower_bound": self.lower_bound}])
+
+
+def _next_vertex(offsets: np.ndarray) -> np.ndarray:
+    """Index of the next vertex of the same polygon, cyclically."""
+    nxt = np.arange(1, offsets[-1] + 1)
+    nxt[offsets[1:] - 1] = offsets[:-1]
+    return nxt
+
+
+def _owners(offsets: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+
+
+def _split(
+    vertices: np.ndarray, offsets: np.ndarray, row: np.ndarray, slope: np.ndarray, level: np.ndarray, extent: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cut every polygon on which z = slope[row]·x + level[row] changes sign along z = 0."""
+    owner = _owners(offsets)
+    g, h = slope[row], level[row]
+    z = np.einsum("vk,vk->v", vertices, g[owner]) + h[owner]
+    on_line = _ON_LINE * (np.linalg.norm(g, axis=1) * extent + np.abs(h))
+    sign = np.where(z > on_line[owner], 1, np.where(z < -on_line[owner], -1, 0)).astype(np.int8)
+    starts = offsets[:-1]
+    cut = (np.maximum.reduceat(sign, starts) > 0) & (np.minimum.reduceat(sign, starts) < 0)
+    if not cut.any():
+        return vertices, offsets, row
+    nxt = _next_vertex(offsets)
+    in_cut = cut[owner]
+    index = np.nonzero(in_cut)[0]
+    crossing = index[sign[index] * sign[nxt[index]] < 0]
+    weight = z[crossing] / (z[crossing] - z[nxt[crossing]])
+    points = vertices[crossing] + weight[:, None] * (vertices[nxt[crossing]] - vertices[crossing])
+    # Walk each cut polygon: vertex i, then the crossing on edge (i, next i); keys 2i and 2i + 1 keep the order.
+    keys = np.concatenate([2 * index, 2 * crossing + 1])
+    order = np.argsort(keys, kind="stable")
+    walk_xy = np.concatenate([vertices[index], points])[order]
+    walk_sign = np.concatenate([sign[index], np.zeros(len(crossing), dtype=np.int8)])[order]
+    walk_owner = np.concatenate([owner[index], owner[crossing]])[order]
+    n_kept = int((~cut).sum())
+    n_cut = int(cut.sum())
+    rank_kept = np.cumsum(~cut) - 1
+    rank_cut = np.cumsum(cut) - 1
+    positive, negative = walk_sign >= 0, walk_sign <= 0
+    new_owner = np.concatenate(
+        [
+            rank_kept[owner[~in_cut]],
+            n_kept + rank_cut[walk_owner[positive]],
+            n_kept + n_cut + rank_cut[walk_owner[negative]],
+        ]
+    )
+    new_vertices = np.concatenate([vertices[~in_cut], walk_xy[positive], walk_xy[negative]])
+    new_offsets = np.concatenate([[0], np.cumsum(np.bincount(new_owner, minlength=n_kept + 2 * n_cut))])
+    return new_vertices, new_offsets, np.concatenate([row[~cut], row[cut], row[cut]])
+
+
+def regions_2d(model: nn.Module, box: BoxLike) -> Regions2D:
+    """Exact linear regions of a 2-input ReLU MLP or RepNet inside the rectangle ``box`` (module docstring).
+
+    Returns a :class:`Regions2D` with the region count, the polygons, their areas, the affine map
+    (hence |∇f|) and the activation pattern of every region. For encoded inputs or smooth activations
+    use :func:`regions_2d_sampled` (a lower bound).
+    """
+    architecture = unpack(model)
+    require_relu(architecture, "exact regions", "regions_2d_sampled(model, box)")
+    if architecture.in_features != 2:
+        fail("model", "a network with 2 inputs for regions_2d", f"{architecture.in_features} input(s)")
+    rectangle = as_box("box", box)
+    if rectangle.dim != 2:
+        fail("box", "a rectangle [(x0_lo, x0_hi), (x1_lo, x1_hi)]", rectangle)
+    (x0, y0), (x1, y1) = rectangle.lo, rectangle.hi
+    vertices = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+    offsets = np.array([0, 4])
+    extent = float(np.hypot(x1 - x0, y1 - y0)) + float(np.abs(vertices).max())
+    maps = affine_maps(architecture)
+    linear = np.eye(2)[None]  # (R, inputs, 2): A_R
+    constant = np.zeros((1, 2))  # (R, inputs): c_R
+    patterns = np.zeros((1, 0), dtype=bool)
+    for weight, bias in maps[:-1]:
+        slope = np.einsum("ij,rjk->rik", weight, linear)  # (R, width, 2)
+        level = constant @ weight.T + bias  # (R, width)
+        row = np.arange(len(slope))
+        for i in range(weight.shape[0]):
+            vertices, offsets, row = _split(vertices, offsets, row, slope[:, i], level[:, i], extent)
+        interior = np.add.reduceat(vertices, offsets[:-1]) / np.diff(offsets)[:, None]
+        slope, level = slope[row], level[row]
+        on = np.einsum("rik,rk->ri", slope, interior) + level > 0
+        patterns = np.concatenate([patterns[row], on], axis=1)
+        linear, constant = slope * on[:, :, None], level * on
+    weight, bias = maps[-1]
+    x, y = vertices[:, 0], vertices[:, 1]
+    nxt = _next_vertex(offsets)
+    areas = 0.5 * np.add.reduceat(x * y[nxt] - x[nxt] * y, offsets[:-1])
+    return Regions2D(
+        vertices=vertices,
+        offsets=offsets,
+        areas=areas,
+        gradients=np.einsum("cj,rjk->rck", weight, linear),
+        intercepts=constant @ weight.T + bias,
+        patterns=patterns,
+        lo=rectangle.lo,
+        hi=rectangle.hi,
+    )
+
+
+def grid_cell_centres(box: Box, n: int) -> torch.Tensor:
+    """Centres of an n × n grid of equal cells on the rectangle, shape (n², 2), float64."""
+    axes = [lo + (np.arange(n) + 0.5) * (hi - lo) / n for lo, hi in zip(box.lo, box.hi, strict=True)]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return torch.as_tensor(np.stack([m.reshape(-1) for m in mesh], axis=1))
+
+
+def regions_2d_sampled(model: nn.Module, box: BoxLike, n: int = 512, *, chunk_size: int = 65536) -> SampledRegions:
+    """Distinct activation patterns at the n × n cell centres of ``box``: a lower bound on the region count.
+
+    Works for any supported network (any activation, with or without an encoder); the grid is built
+    in float64 and converted to the model's device and dtype in chunks of ``chunk_size`` points.
+    """
+    architecture = unpack(model)
+    if architecture.in_features != 2:
+        fail("model", "a network with 2 inputs for regions_2d_sampled", f"{architecture.in_features} input(s)")
+    rectangle = as_box("box", box)
+    if rectangle.dim != 2:
+        fail("box", "a rectangle [(x0_lo, x0_hi), (x1_lo, x1_hi)]", rectangle)
+    n = check_positive_int("n", n)
+    count = count_patterns(model, grid_cell_centres(rectangle, n), chunk_size=chunk_size)
+    return SampledRegions(count, n, rectangle.lo, rectangle.hi)
