@@ -1,6 +1,6 @@
 """The ``spectra`` command.
 
-spectra report --out results/report [--profile smoke|quick|full] [--sections NAME ...] [--force] [--seed S]
+spectra report --out results/report [--profile smoke|quick|full] [--sections NAME ...] [--force] [--seed S] [--jobs J]
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--sections", nargs="+", default=None, help=f"subset of: {', '.join(SECTIONS)}")
     report.add_argument("--force", action="store_true", help="replace the output directory if it exists")
     report.add_argument("--seed", type=int, default=0, help="seed of initialisation and sampling (default 0)")
+    report.add_argument(
+        "--jobs", type=int, default=2, help="sections run at a time, each in its own process (default 2)"
+    )
     report.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
 
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             force=args.force,
             progress=not args.no_progress,
+            jobs=args.jobs,
         )
     except FileExistsError as error:
         print(f"spectra report: {error}; pass --force to replace it", file=sys.stderr)

@@ -1,8 +1,9 @@
 """The HTML report: the ``spectra report`` main job.
 
-A report is a list of sections. Each section is built by a function of (profile, seed, progress)
-and returns a :class:`Section`: a title, a paragraph saying what was measured and how, figures,
-tables and the measured numbers. :func:`build_report` runs the sections, then writes into ``out``
+A report is a list of sections (:mod:`spectra.sections`). Each section is built by a function of
+(profile, seed, progress) and returns a :class:`~spectra.sections.Section`: a title, a paragraph saying
+what was measured and how, figures, tables and the measured numbers. :func:`build_report` runs the
+sections, then writes into ``out``
 
 - ``index.html``: every figure, every table, the seeds, library versions and wall times;
 - each figure as ``<section>-<name>.png`` and ``.svg``;
@@ -20,70 +21,23 @@ from __future__ import annotations
 
 import html
 import json
+import multiprocessing
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
-import pandas as pd
-from matplotlib.figure import Figure
+import torch
 
-from spectra._validation import check_choice, fail
-from spectra.comparison import ComparisonSettings, compare_models
-from spectra.plots import plot_fits, plot_training_curves
+from spectra._validation import check_choice, check_positive_int, fail
 from spectra.plots.style import save_figure
 from spectra.results import library_versions, staged_directory, to_jsonable
+from spectra.sections import PROFILES, SECTIONS, Section
 
-PROFILES = ("smoke", "quick", "full")
-
-
-@dataclass
-class Section:
-    """One part of the report (see module docstring)."""
-
-    key: str
-    title: str
-    description: str
-    figures: dict[str, Figure] = field(default_factory=dict)
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    numbers: dict[str, Any] = field(default_factory=dict)
-
-
-SectionBuilder = Callable[[str, int, bool], Section]
-
-
-def multiscale_section(profile: str, seed: int, progress: bool) -> Section:
-    """MLP against RepNet against FF-MLP on sin(2πx) + 0.1 sin(50πx), equal steps."""
-    settings = {
-        "smoke": ComparisonSettings.quick(),
-        "quick": ComparisonSettings(),
-        "full": ComparisonSettings(steps=10_000),
-    }[profile]
-    settings = ComparisonSettings(**{**vars(settings), "seed": seed})
-    comparison = compare_models(settings, progress=progress)
-    table = comparison.to_frame()
-    return Section(
-        key="multiscale",
-        title="Spectral bias on a multiscale target: MLP, RepNet, Fourier features",
-        description=(
-            "Target sin(2πx) + 0.1 sin(50πx) on [0, 1] (1 and 25 cycles per unit), "
-            f"{settings.n_train} evenly spaced training points, full-batch Adam (lr {settings.lr}), "
-            f"{settings.steps} steps for every model. "
-            f"Error: relative L2 |f - g| / |g| on {settings.n_probe} probe points. "
-            "RepNet (reparameterised first layer, as described in the abstract): partition points on an even grid, "
-            f"initial slope scale s0 = {settings.repnet_s0}. FF-MLP: {settings.ff_frequencies} Gaussian Fourier "
-            f"features, sigma = {settings.ff_sigma} cycles per unit."
-        ),
-        figures={"fits": plot_fits(comparison.histories), "training": plot_training_curves(comparison.histories)},
-        tables={"relative L2 error at equal steps": table},
-        numbers={"results": table.to_dict(orient="records"), "settings": comparison.settings},
-    )
-
-
-SECTIONS: dict[str, SectionBuilder] = {"multiscale": multiscale_section}
+__all__ = ["PROFILES", "SECTIONS", "ReportSummary", "Section", "build_report"]
 
 
 @dataclass
@@ -104,9 +58,16 @@ def build_report(
     seed: int = 0,
     force: bool = False,
     progress: bool = True,
+    jobs: int = 1,
 ) -> ReportSummary:
-    """Run the sections and write the report directory ``out`` (see module docstring)."""
+    """Run the sections and write the report directory ``out`` (see module docstring).
+
+    ``jobs`` > 1 runs that many sections at a time in worker processes with one torch thread each (on a
+    small machine this beats one process whose torch threads compete with each other); progress is then
+    one line per section started and finished instead of progress bars.
+    """
     out = Path(out)
+    jobs = check_positive_int("jobs", jobs)
     check_choice("profile", profile, PROFILES)
     names = list(SECTIONS) if sections is None else list(sections)
     for name in names:
@@ -117,12 +78,7 @@ def build_report(
         fail("out", "a directory that does not exist yet (or force=True to replace it)", str(out), FileExistsError)
 
     start = time.perf_counter()
-    built: list[tuple[Section, float]] = []
-    for index, name in enumerate(names, start=1):
-        if progress:
-            print(f"[{index}/{len(names)}] {name} ({profile})", file=sys.stderr, flush=True)
-        section_start = time.perf_counter()
-        built.append((SECTIONS[name](profile, seed, progress), time.perf_counter() - section_start))
+    built = _run_sections(names, profile, seed, progress, jobs)
     wall_time = time.perf_counter() - start
 
     try:
@@ -135,9 +91,7 @@ def build_report(
                 "wall_time_s": wall_time,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "versions": versions,
-                "sections": {
-                    s.key: {"title": s.title, "wall_time_s": t, **to_jsonable(s.numbers)} for s, t in built
-                },
+                "sections": {s.key: {"title": s.title, "wall_time_s": t, **to_jsonable(s.numbers)} for s, t in built},
             }
             (staging / "summary.json").write_text(json.dumps(summary, indent=2))
             (staging / "index.html").write_text(_html(built, profile, seed, wall_time, versions))
@@ -146,6 +100,46 @@ def build_report(
             for figure in section.figures.values():
                 plt.close(figure)
     return ReportSummary(out, profile, seed, wall_time, names, figures)
+
+
+def _run_section(name: str, profile: str, seed: int, progress: bool) -> tuple[Section, float]:
+    start = time.perf_counter()
+    return SECTIONS[name](profile, seed, progress), time.perf_counter() - start
+
+
+def _run_in_worker(name: str, profile: str, seed: int) -> tuple[Section, float]:
+    torch.set_num_threads(1)
+    return _run_section(name, profile, seed, False)
+
+
+def _run_sections(names: list[str], profile: str, seed: int, progress: bool, jobs: int) -> list[tuple[Section, float]]:
+    """Each section with its wall time, in the order of ``names``."""
+
+    def say(message: str) -> None:
+        if progress:
+            print(message, file=sys.stderr, flush=True)
+
+    if jobs == 1 or len(names) == 1:
+        built = []
+        for index, name in enumerate(names, start=1):
+            say(f"[{index}/{len(names)}] {name} ({profile})")
+            built.append(_run_section(name, profile, seed, progress))
+        return built
+    # "spawn": forking a process that already holds torch's thread pools is unsafe.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=context) as pool:
+        futures = {pool.submit(_run_in_worker, name, profile, seed): name for name in names}
+        say(f"running {len(names)} sections ({profile}) in {min(jobs, len(names))} processes: {', '.join(names)}")
+        done = {}
+        try:
+            for future in as_completed(futures):
+                name = futures[future]
+                done[name] = future.result()
+                say(f"[{len(done)}/{len(names)}] {name} done in {done[name][1]:.1f} s")
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return [done[name] for name in names]
 
 
 def _write_figures(directory: Path, sections: list[Section]) -> list[str]:

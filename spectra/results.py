@@ -18,7 +18,7 @@ import os
 import platform
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +26,8 @@ from typing import IO, Any, Self
 
 import numpy as np
 import pandas as pd
+
+from spectra._validation import fail
 
 _META_KEY = "__meta__"
 _DICT_SEPARATOR = "/"
@@ -103,6 +105,20 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def spread(values: Sequence[float]) -> dict[str, Any]:
+    """Mean, sample standard deviation (0 for one value), min, max and the values themselves."""
+    array = np.asarray(values, dtype=float)
+    if array.ndim != 1 or len(array) == 0:
+        fail("values", "a non-empty sequence of numbers", values)
+    return {
+        "mean": float(array.mean()),
+        "std": float(array.std(ddof=1)) if len(array) > 1 else 0.0,
+        "min": float(array.min()),
+        "max": float(array.max()),
+        "values": array.tolist(),
+    }
 
 
 def _is_array_dict(value: Any) -> bool:

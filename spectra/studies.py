@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from spectra._validation import fail
 from spectra.plots.style import save_figure
-from spectra.results import library_versions, staged_directory, to_jsonable
+from spectra.results import library_versions, spread, staged_directory, to_jsonable
+
+__all__ = ["format_spread", "format_table", "spread", "study_parser", "write_study"]
 
 
 def study_parser(name: str, description: str | None, *, seeds: Sequence[int] = (0, 1, 2)) -> argparse.ArgumentParser:
@@ -45,20 +45,6 @@ def study_parser(name: str, description: str | None, *, seeds: Sequence[int] = (
     parser.add_argument("--seeds", type=int, nargs="+", default=list(seeds), help=f"seeds (default {list(seeds)})")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
-
-
-def spread(values: Sequence[float]) -> dict[str, Any]:
-    """Mean, sample standard deviation (0 for one value), min, max and the values themselves."""
-    array = np.asarray(values, dtype=float)
-    if array.ndim != 1 or len(array) == 0:
-        fail("values", "a non-empty sequence of numbers", values)
-    return {
-        "mean": float(array.mean()),
-        "std": float(array.std(ddof=1)) if len(array) > 1 else 0.0,
-        "min": float(array.min()),
-        "max": float(array.max()),
-        "values": array.tolist(),
-    }
 
 
 def format_spread(summary: Mapping[str, Any], digits: int = 3) -> str:

@@ -26,12 +26,21 @@ def smoke_report(tmp_path_factory):
 def test_report_writes_html_figures_and_summary(smoke_report):
     names = sorted(p.name for p in smoke_report.iterdir())
     assert "index.html" in names and "summary.json" in names
-    assert {"multiscale-fits.png", "multiscale-fits.svg", "multiscale-training.png"} <= set(names)
+    assert {"multiscale-fits.png", "multiscale-fits.svg", "multiscale-training.png", "pde-gap-over-time.png"} <= set(
+        names
+    )
     summary = json.loads((smoke_report / "summary.json").read_text())
     assert summary["profile"] == "smoke" and summary["seed"] == 0 and "torch" in summary["versions"]
+    assert list(summary["sections"]) == ["pde", "linearized", "multilayer", "nonuniform", "multiscale"]
     rows = summary["sections"]["multiscale"]["results"]
     assert [r["model"] for r in rows] == ["MLP", "RepNet", "FF-MLP"]
     assert all(0 < r["relative_l2"] < 2 for r in rows)
+    # The theory sections report what they measured: the PDE follows the network at smoke size, and the
+    # general equation follows training on non-uniform data better than the uniform-data equation.
+    pde = summary["sections"]["pde"]
+    assert max(r["gap"] for r in pde["worst_gap"] if r["case"] == "gaussian") < 0.15
+    gaps = summary["sections"]["nonuniform"]["summary"]["max_gap"]
+    assert gaps["network vs general equation"] < gaps["network vs uniform-data equation, c = 1/length"]
     page = (smoke_report / "index.html").read_text()
     for src in re.findall(r"<img src='([^']+)'", page):
         assert (smoke_report / src).stat().st_size > 1000
@@ -48,7 +57,7 @@ def test_existing_directory_is_not_clobbered(smoke_report, capsys):
     "argv, message",
     [
         (["--profile", "huge"], "profile: expected one of 'smoke', 'quick', 'full'"),
-        (["--sections", "nonsense"], "sections: expected one of 'multiscale'"),
+        (["--sections", "nonsense"], "sections: expected one of 'pde', 'linearized', 'multilayer', 'nonuniform'"),
     ],
 )
 def test_unknown_profiles_and_sections_are_refused(argv, message, tmp_path, capsys):
