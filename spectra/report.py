@@ -21,18 +21,15 @@ from __future__ import annotations
 
 import html
 import json
-import multiprocessing
-import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import torch
 
 from spectra._validation import check_choice, check_positive_int, fail
+from spectra.parallel import map_in_processes
 from spectra.plots.style import save_figure
 from spectra.results import library_versions, staged_directory, to_jsonable
 from spectra.sections import PROFILES, SECTIONS, Section
@@ -64,7 +61,7 @@ def build_report(
 
     ``jobs`` > 1 runs that many sections at a time in worker processes with one torch thread each (on a
     small machine this beats one process whose torch threads compete with each other); progress is then
-    one line per section started and finished instead of progress bars.
+    one bar over the sections instead of bars inside each.
     """
     out = Path(out)
     jobs = check_positive_int("jobs", jobs)
@@ -102,44 +99,16 @@ def build_report(
     return ReportSummary(out, profile, seed, wall_time, names, figures)
 
 
-def _run_section(name: str, profile: str, seed: int, progress: bool) -> tuple[Section, float]:
+def _run_section(task: tuple[str, str, int, bool]) -> tuple[Section, float]:
+    name, profile, seed, progress = task
     start = time.perf_counter()
     return SECTIONS[name](profile, seed, progress), time.perf_counter() - start
 
 
-def _run_in_worker(name: str, profile: str, seed: int) -> tuple[Section, float]:
-    torch.set_num_threads(1)
-    return _run_section(name, profile, seed, False)
-
-
 def _run_sections(names: list[str], profile: str, seed: int, progress: bool, jobs: int) -> list[tuple[Section, float]]:
-    """Each section with its wall time, in the order of ``names``."""
-
-    def say(message: str) -> None:
-        if progress:
-            print(message, file=sys.stderr, flush=True)
-
-    if jobs == 1 or len(names) == 1:
-        built = []
-        for index, name in enumerate(names, start=1):
-            say(f"[{index}/{len(names)}] {name} ({profile})")
-            built.append(_run_section(name, profile, seed, progress))
-        return built
-    # "spawn": forking a process that already holds torch's thread pools is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, len(names)), mp_context=context) as pool:
-        futures = {pool.submit(_run_in_worker, name, profile, seed): name for name in names}
-        say(f"running {len(names)} sections ({profile}) in {min(jobs, len(names))} processes: {', '.join(names)}")
-        done = {}
-        try:
-            for future in as_completed(futures):
-                name = futures[future]
-                done[name] = future.result()
-                say(f"[{len(done)}/{len(names)}] {name} done in {done[name][1]:.1f} s")
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    return [done[name] for name in names]
+    """Each section with its wall time, in the order of ``names`` (progress bars inside a section only when serial)."""
+    tasks = [(name, profile, seed, progress and jobs == 1) for name in names]
+    return map_in_processes(_run_section, tasks, jobs, progress=progress, description=f"report ({profile})")
 
 
 def _write_figures(directory: Path, sections: list[Section]) -> list[str]:

@@ -13,6 +13,9 @@ Conventions
 Recorders are small objects called at each snapshot (:class:`Recorder`); their outputs are stacked
 along a first "record" axis in ``History.records`` under ``"<recorder name>/<key>"``.
 
+An ``objective(model) -> loss`` replaces the mean data loss when the quantity to minimise is not a
+fit to (x, y), for example the residual loss of a physics-informed network (:mod:`spectra.pinn`).
+
 Checkpoints (``checkpoint=path``) hold the model, optimizer, random-generator and recorder states
 and the history so far. When the file exists, ``fit`` resumes from it and ends with exactly the
 numbers of an uninterrupted run.
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import os
 import time as timer
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,7 +227,7 @@ def _as_targets(y: Any, n: int, dtype: torch.dtype, device: torch.device) -> tor
 def fit(
     model: nn.Module,
     x: torch.Tensor,
-    y: torch.Tensor,
+    y: torch.Tensor | None,
     *,
     optimizer: str = "adam",
     lr: float = 1e-3,
@@ -241,13 +244,15 @@ def fit(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_every: int | None = None,
     optimizer_options: Mapping[str, Any] | None = None,
+    objective: Callable[[nn.Module], torch.Tensor] | None = None,
 ) -> History:
     """Train ``model`` in place on (x, y) with the mean loss and return its :class:`History`.
 
     Parameters
     ----------
     x, y:
-        Training inputs (N, d) and targets (N, c) (a 1-D y is read as (N, 1)).
+        Training inputs (N, d) and targets (N, c) (a 1-D y is read as (N, 1)). With an ``objective``,
+        x only supplies the default probe points and y (optional) their target values.
     optimizer:
         ``"adam"``, ``"sgd"`` (plain gradient descent when full batch and no momentum) or ``"lbfgs"``.
     lr, steps, batch_size:
@@ -265,6 +270,10 @@ def fit(
     checkpoint, checkpoint_every:
         A file to save the training state to every ``checkpoint_every`` steps (default record_every);
         when it exists, training resumes from it.
+    objective:
+        ``objective(model)`` returns the scalar loss to minimise in place of the mean data loss (full batch
+        only). It is also the ``loss`` recorded at snapshots, evaluated with gradients enabled because it
+        may differentiate the model with respect to its inputs (a PDE residual).
     """
     if not isinstance(model, nn.Module):
         fail("model", "a torch.nn.Module", type(model).__name__, TypeError)
@@ -277,6 +286,12 @@ def fit(
     checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every or record_every)
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
+    if objective is not None and not callable(objective):
+        fail("objective", "a callable objective(model) -> scalar loss", type(objective).__name__, TypeError)
+    if objective is not None and batch_size is not None:
+        fail("batch_size", "None (full batch) when an objective replaces the data loss", batch_size)
+    if y is None and objective is None:
+        fail("y", "training targets (N, c), or an objective that replaces the data loss", None)
     names = [getattr(r, "name", None) for r in recorders]
     for recorder, name in zip(recorders, names, strict=True):
         if not callable(getattr(recorder, "record", None)) or not isinstance(name, str):
@@ -291,7 +306,7 @@ def fit(
     device = torch.device(device) if device is not None else reference.device
     model.to(device=device, dtype=dtype)
     x = as_points("x", x, dtype=dtype, device=device)
-    y = _as_targets(y, len(x), dtype, device)
+    y = None if y is None else _as_targets(y, len(x), dtype, device)
     if probe is None:
         probe, probe_target = x, (y if probe_target is None else probe_target)
     probe = as_points("probe", probe, x.shape[1], dtype=dtype, device=device)
@@ -310,10 +325,12 @@ def fit(
         "record_every": record_every,
         "n_samples": len(x),
         "input_dim": x.shape[1],
-        "output_dim": y.shape[1],
+        "output_dim": None if y is None else y.shape[1],
         "dtype": str(dtype),
         "optimizer_options": dict(optimizer_options or {}),
     }
+    if objective is not None:
+        config["objective"] = getattr(objective, "__qualname__", type(objective).__qualname__)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = _make_optimizer(optimizer, params, lr, optimizer_options or {})
     generator = make_generator(seed if seed is not None else None)
@@ -327,7 +344,9 @@ def fit(
     def snapshot(step: int) -> None:
         with torch.no_grad():
             prediction = model(probe).detach()
-            loss = float(mean_loss(model(x), y))
+            data_loss = mean_loss(model(x), y) if objective is None else None
+        # An objective may differentiate the model with respect to its inputs: it needs gradients enabled.
+        loss = float(data_loss if objective is None else objective(model).detach())
         if not np.isfinite(loss):
             _diverged(step, loss)
         view = Snapshot(step, lr * step, x, y, probe, probe_target, prediction)
@@ -357,7 +376,7 @@ def fit(
         else:
             index = batch_index[0]
             xb, yb = x[index], y[index]
-        loss = mean_loss(model(xb), yb)
+        loss = mean_loss(model(xb), yb) if objective is None else objective(model)
         loss.backward()
         return loss
 

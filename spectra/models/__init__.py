@@ -1,5 +1,6 @@
 """Networks of the spectral-bias literature: MLP, RepNet, Fourier-feature models."""
 
+from spectra.models.deeponet import DeepONet
 from spectra.models.fourier import FourierFeatureMLP, FourierFeatures, TwoLayerFourierNet
 from spectra.models.layers import Dense
 from spectra.models.mlp import MLP, count_parameters
@@ -7,6 +8,7 @@ from spectra.models.repnet import RepLayer, RepNet, calibrate_output_scale, shal
 
 __all__ = [
     "MLP",
+    "DeepONet",
     "Dense",
     "FourierFeatureMLP",
     "FourierFeatures",

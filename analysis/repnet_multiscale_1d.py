@@ -1,0 +1,358 @@
+"""RepNet against vanilla networks on the multiscale 1-D target, at equal parameters and equal steps.
+
+    python analysis/repnet_multiscale_1d.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress] [--workers N]
+
+RepNet here is "RepNet (reparameterised first layer, as described in the abstract)" (spectra.models.RepNet,
+reference/repnet.md), not the paper's code; its numbers are this design's, not the paper's.
+
+Target g(x) = sin(2πx) + 0.1 sin(50πx) on [0, 1] (lines at 1 and 25 cycles per unit length), sampled on
+``n_train`` evenly spaced points; every model takes the same number of full-batch Adam steps with the same
+learning rate, for ReLU and for tanh. Models (depth ``depth``; widths chosen so that every model has the
+parameter count of the vanilla MLP within 10%):
+
+- ``MLP (torch)``: PyTorch default initialisation; ``MLP (Xavier)``: Xavier weights, zero biases;
+- ``RepNet adaptive`` / ``RepNet init-only`` / ``RepNet frozen-s``: partition points on a uniform grid of the
+  domain, slope scale s0 = 2π k_max (k_max = 25: the tanh transition width 1/s0 resolves the finest
+  oscillation; the s0 sweep shows what other values give);
+- ``FF-MLP``: an MLP on Gaussian Fourier features (σ = 0.4 k_max = 10 cycles per unit length, the rule
+  every RepNet study uses), the usual remedy for spectral bias, as a reference.
+
+Measured, over seeds: relative L2 error |f - g| / |g| on a periodic probe grid at the last step and its
+ratio to each vanilla MLP's (same seed); Xu's per-frequency relative error at k = 1 and k = 25 over training
+(spectra.fourier.FourierErrorRecorder); the breakpoint density on [0, 1] at the start and at the end of
+training (spectra.partition.breakpoints_1d: kinks of f for ReLU, exact; transition centres of every neuron
+for tanh, numerical); the median first-layer slope |w_i| at the start and the end and the fraction of
+first-layer partition points inside [0, 1] at the start (spectra.partition.partition_points); the ratio
+RepNet / vanilla at a quarter, half and all of the steps (equal steps is a budget); and a sweep of RepNet's
+initial slope scale s0. Runs are spread over ``--workers`` processes (default 2; 1 with ``--quick``).
+
+The pieces the RepNet studies share (the model set with matched parameter counts, the summary table of
+ratios against the vanilla baselines, the error-curve figures) live in repnet_common.py.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.figure import Figure
+from repnet_common import (
+    HEADLINE,
+    MODELS,
+    VANILLA,
+    Architecture,
+    add_workers_argument,
+    build_model,
+    check_parameter_counts,
+    curve_rows,
+    late_ratio,
+    map_tasks,
+    matched_width,
+    plot_error_curves,
+    plot_scale_errors,
+    ratio_over_budget,
+    summarise,
+)
+from torch import nn
+
+from spectra.domain import Box, uniform_grid
+from spectra.fourier import FourierErrorRecorder, error_dynamics
+from spectra.models import FourierFeatureMLP, count_parameters
+from spectra.partition import breakpoints_1d, partition_points
+from spectra.plots.partition import plot_breakpoint_density
+from spectra.plots.style import new_figure
+from spectra.plots.training import plot_fits
+from spectra.studies import format_spread, format_table, study_parser, write_study
+from spectra.targets import multiscale_1d
+from spectra.training import fit
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    steps: int = 10000
+    lr: float = 1e-3
+    n_train: int = 500
+    n_probe: int = 1024
+    width: int = 96
+    depth: int = 3
+    activations: tuple[str, ...] = ("relu", "tanh")
+    s0_sweep: tuple[float, ...] = (1.0, 10.0, 50.0, 2 * math.pi * 25, 500.0)
+    ff_frequencies: int = 64
+    ff_sigma: float = 10.0
+    record_every: int = 100
+
+    @classmethod
+    def quick(cls) -> Settings:
+        return cls(
+            steps=500,
+            n_train=256,
+            n_probe=256,
+            width=48,
+            depth=2,
+            ff_frequencies=16,
+            record_every=50,
+            s0_sweep=(10.0, 2 * math.pi * 25),
+        )
+
+
+K_MAX = 25.0
+S0_DEFAULT = 2 * math.pi * K_MAX
+
+
+@dataclass(frozen=True)
+class Task:
+    settings: Settings
+    activation: str
+    model: str
+    seed: int
+    s0: float = S0_DEFAULT
+    keep_history: bool = False
+
+
+def architecture(settings: Settings, activation: str, s0: float = S0_DEFAULT) -> Architecture:
+    target = multiscale_1d()
+    return Architecture(
+        1, 1, settings.width, settings.depth, activation, target.domain, s0, settings.ff_frequencies, settings.ff_sigma
+    )
+
+
+def breakpoint_density(model: nn.Module, activation: str, domain: Box) -> float:
+    """Kinks of f per unit length (ReLU, exact) or transition centres per unit length (tanh, numerical)."""
+    if activation == "relu":
+        return breakpoints_1d(model, domain.lo[0], domain.hi[0]).density
+    return breakpoints_1d(model, domain.lo[0], domain.hi[0], method="numerical").activation_density
+
+
+def first_layer(model: nn.Module, domain: Box) -> tuple[float, float]:
+    """Median first-layer slope |w_i| and the fraction of first-layer partition points inside the domain.
+
+    NaN for a Fourier-feature model, whose first layer has no partition points.
+    """
+    if isinstance(model, FourierFeatureMLP):
+        return math.nan, math.nan
+    points = partition_points(model)
+    return float(np.median(points.slopes)), float(points.inside(domain).mean())
+
+
+def run_task(task: Task) -> dict:
+    """Train one model on the target; measure errors, per-frequency errors and the partition at start and end."""
+    settings, target = task.settings, multiscale_1d()
+    arch = architecture(settings, task.activation, task.s0)
+    width = matched_width(task.model, arch)
+    model = build_model(task.model, arch, width, task.seed)
+    domain = target.domain
+    start = {"density": breakpoint_density(model, task.activation, domain), "first_layer": first_layer(model, domain)}
+    x = uniform_grid(domain, settings.n_train, endpoint=True, dtype=torch.float32)
+    probe = uniform_grid(domain, settings.n_probe, dtype=torch.float32)  # periodic: the lines fall on DFT bins
+    history = fit(
+        model,
+        x,
+        target(x),
+        lr=settings.lr,
+        steps=settings.steps,
+        record_every=settings.record_every,
+        probe=probe,
+        probe_target=target(probe),
+        recorders=[FourierErrorRecorder(peaks=target.line_spectrum()[0][:, 0], residual_spectrum=False)],
+        seed=task.seed,
+        progress=False,
+    )
+    per_frequency = error_dynamics(history).relative_error  # (R, 2): k = 1, 25
+    error = history.relative_l2_error()
+    slope_end, _ = first_layer(model, domain)
+    labels = dict(activation=task.activation, model=task.model, seed=task.seed)
+    row = dict(
+        **labels,
+        s0=task.s0,
+        width=width,
+        n_parameters=count_parameters(model),
+        relative_l2=float(error[-1]),
+        error_k1=float(per_frequency[-1, 0]),
+        error_k25=float(per_frequency[-1, 1]),
+        density_start=start["density"],
+        density_end=breakpoint_density(model, task.activation, domain),
+        slope_start=start["first_layer"][0],
+        slope_end=slope_end,
+        inside_start=start["first_layer"][1],
+        wall_time_s=float(history.wall_time[-1]),
+    )
+    frequency_curves = pd.concat(
+        [curve_rows(history, per_frequency[:, j], **labels, scale=f"k = {k}") for j, k in enumerate((1, 25))],
+        ignore_index=True,
+    )
+    result = {"row": row, "curve": curve_rows(history, error, **labels), "frequency_curve": frequency_curves}
+    if task.keep_history:
+        result["history"] = history
+        if task.activation == "relu":
+            result["breakpoints"] = breakpoints_1d(model, domain.lo[0], domain.hi[0])
+    return result
+
+
+def main() -> None:
+    args = add_workers_argument(study_parser("repnet_multiscale_1d", __doc__)).parse_args()
+    settings = Settings.quick() if args.quick else Settings()
+    workers = args.workers or (1 if args.quick else 2)
+    start = time.perf_counter()
+    torch.set_num_threads(1)
+    first = args.seeds[0]
+    tasks = [
+        Task(settings, activation, name, seed, keep_history=seed == first and name in HEADLINE + ("FF-MLP",))
+        for activation in settings.activations
+        for seed in args.seeds
+        for name in MODELS
+    ]
+    sweep_tasks = [
+        Task(settings, activation, "RepNet adaptive", seed, s0)
+        for activation in settings.activations
+        for s0 in settings.s0_sweep
+        if not math.isclose(s0, S0_DEFAULT)  # the main comparison already trained s0 = S0_DEFAULT
+        for seed in args.seeds
+    ]
+    results = map_tasks(run_task, tasks + sweep_tasks, workers, not args.no_progress, "repnet_multiscale_1d")
+    main_results, sweep_results = results[: len(tasks)], results[len(tasks) :]
+
+    runs = pd.DataFrame([r["row"] for r in main_results])
+    deviations = check_parameter_counts(runs)
+    table, numbers = summarise(runs)
+    diagnostic_columns = ["error_k1", "error_k25", "density_start", "density_end", "slope_start", "slope_end"]
+    diagnostics = runs.groupby(["activation", "model"], sort=False)[[*diagnostic_columns, "inside_start"]].mean()
+    diagnostics = diagnostics.reset_index()
+    sweep = pd.concat(
+        [
+            runs[runs.model == "RepNet adaptive"][["activation", "s0", "seed", "relative_l2", "error_k25"]],
+            pd.DataFrame([r["row"] for r in sweep_results], columns=list(runs.columns))[
+                ["activation", "s0", "seed", "relative_l2", "error_k25"]
+            ],
+        ],
+        ignore_index=True,
+    ).sort_values(["activation", "s0", "seed"])
+    sweep_table = sweep.groupby(["activation", "s0"])[["relative_l2", "error_k25"]].agg(["mean", "std"])
+    sweep_table.columns = [f"{a} {b}" for a, b in sweep_table.columns]
+    sweep_table = sweep_table.reset_index()
+    curves = pd.concat([r["curve"] for r in main_results], ignore_index=True)
+    frequency_curves = pd.concat([r["frequency_curve"] for r in main_results], ignore_index=True)
+    budgets = sorted({settings.steps // 4, settings.steps // 2, settings.steps})
+    over_budget = ratio_over_budget(curves, *HEADLINE, budgets)
+    headline = {a: numbers[a][HEADLINE[0]]["ratio_vs"][HEADLINE[1]] for a in settings.activations}
+    late = late_ratio(curves, *HEADLINE)
+
+    print("Multiscale 1-D target sin(2πx) + 0.1 sin(50πx): relative L2 error at the last step, mean ± std over seeds")
+    print(
+        f"(ratios: per seed, against the vanilla MLP of the same seed; {settings.steps} Adam steps, lr {settings.lr})"
+    )
+    print(format_table(table))
+    print("\nDiagnostics (means over seeds): Xu's relative error at k = 1 and k = 25 at the end; breakpoint density on")
+    print("[0, 1] per unit length at start and end (ReLU: kinks of f; tanh: transition centres); median first-layer")
+    print("slope |w_i| at start and end; fraction of first-layer partition points inside [0, 1] at start")
+    print(format_table(diagnostics))
+    print("\nRepNet adaptive, initial slope scale s0 sweep (mean and std over seeds)")
+    print(format_table(sweep_table))
+    print("\nRepNet adaptive / MLP (torch) at several step budgets of the same runs")
+    for activation, by_step in over_budget.items():
+        print(f"  {activation}: " + ", ".join(f"{step} steps {format_spread(s)}" for step, s in by_step.items()))
+    print("  median over the last 10% of the records: " + ", ".join(f"{a} {format_spread(r)}" for a, r in late.items()))
+    for activation, ratio in headline.items():
+        verdict = "meets" if ratio["max"] <= 0.1 else "does not meet"
+        print(
+            f"{activation}: RepNet adaptive / MLP (torch) = {format_spread(ratio)} (worst seed {ratio['max']:.3g})"
+            f" -> {verdict} the 1/10 target at every seed"
+        )
+
+    kept = [r for r in main_results if "history" in r]
+    figures = {
+        "error_curves": plot_error_curves(curves),
+        "frequency_error": plot_scale_errors(frequency_curves, ylabel="relative error Δ_F(k)"),
+        "s0_sweep": plot_s0_sweep(sweep, runs),
+        "breakpoint_density": plot_densities(runs),
+        **{
+            f"fits_{a}": plot_fits({r["row"]["model"]: r["history"] for r in kept if r["row"]["activation"] == a})
+            for a in settings.activations
+        },
+        **{
+            f"breakpoints_relu_{r['row']['model'].split()[0].lower()}": plot_breakpoint_density(r["breakpoints"])
+            for r in kept
+            if "breakpoints" in r and r["row"]["model"] in HEADLINE
+        },
+    }
+    write_study(
+        args.out,
+        {
+            "results": numbers,
+            "headline": f"{HEADLINE[0]} / {HEADLINE[1]}",
+            "headline_ratio": headline,
+            "ratio_over_budget": over_budget,
+            "late_ratio": late,
+            "target_ratio": 0.1,
+            "meets_target": {a: bool(r["max"] <= 0.1) for a, r in headline.items()},
+            "parameter_deviation": deviations,
+            "widths": runs.groupby(["activation", "model"], sort=False).width.first().unstack().to_dict(),
+            "diagnostics": diagnostics.to_dict(orient="records"),
+            "s0_sweep": sweep_table.to_dict(orient="records"),
+            "s0_default": S0_DEFAULT,
+            "workers": workers,
+        },
+        settings=asdict(settings),
+        seeds=args.seeds,
+        figures=figures,
+        tables={
+            "runs": runs,
+            "summary": table,
+            "diagnostics": diagnostics,
+            "s0_sweep": sweep,
+            "error_curves": curves,
+            "frequency_curves": frequency_curves,
+        },
+        wall_time=time.perf_counter() - start,
+    )
+
+
+def plot_s0_sweep(sweep: pd.DataFrame, runs: pd.DataFrame) -> Figure:
+    """Final relative L2 of RepNet adaptive against s0 (mean, min–max bars), with the vanilla MLPs' errors."""
+    fig, ax = new_figure(width=6.5)
+    for index, (activation, frame) in enumerate(sweep.groupby("activation", sort=False)):
+        stats = frame.groupby("s0").relative_l2.agg(["mean", "min", "max"])
+        color = f"C{index}"
+        ax.errorbar(
+            stats.index,
+            stats["mean"],
+            yerr=[stats["mean"] - stats["min"], stats["max"] - stats["mean"]],
+            marker="o",
+            color=color,
+            capsize=3,
+            label=f"RepNet adaptive, {activation}",
+        )
+        for style, baseline in zip((":", "-."), VANILLA, strict=True):
+            level = runs[(runs.activation == activation) & (runs.model == baseline)].relative_l2.mean()
+            ax.axhline(level, ls=style, color=color, lw=1, label=f"{baseline}, {activation}")
+    ax.axvline(S0_DEFAULT, color="gray", lw=0.8, label="s0 = 2π·25 (default)")
+    ax.set(xscale="log", yscale="log", xlabel="initial slope scale s0 (1 / input unit)", ylabel="relative L2 error")
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def plot_densities(runs: pd.DataFrame) -> Figure:
+    """Breakpoint density at the start and the end of training per model (mean over seeds), per activation."""
+    activations = list(dict.fromkeys(runs.activation))
+    fig, axes = new_figure(ncols=len(activations), width=6.0)
+    axes = np.atleast_1d(axes)
+    for ax, activation in zip(axes, activations, strict=True):
+        means = runs[runs.activation == activation].groupby("model", sort=False)[["density_start", "density_end"]]
+        means = means.mean()
+        position = np.arange(len(means))
+        ax.bar(position - 0.2, means.density_start, width=0.4, label="start")
+        ax.bar(position + 0.2, means.density_end, width=0.4, label="end")
+        ax.set_xticks(position, means.index, rotation=30, ha="right", fontsize="small")
+        what = "kinks of f" if activation == "relu" else "transition centres"
+        ax.set(ylabel=f"{what} per unit length", title=f"activation: {activation}", yscale="symlog")
+    axes[0].legend(fontsize="small")
+    return fig
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""RepNet against vanilla networks on a multiscale 4-D function, at equal parameters and equal steps.
+
+    python analysis/repnet_multiscale_4d.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress] [--workers N]
+
+RepNet here is "RepNet (reparameterised first layer, as described in the abstract)" (spectra.models.RepNet),
+not the paper's code. The comparison is the one of repnet_multiscale_1d.py (same models, matched parameter
+counts, same Adam steps and learning rate for all, ReLU and tanh, seeds), on
+
+    g(x) = Σ_{j=1..4} [ sin(2π x_j) + 0.2 sin(2π·8·x_j) ]   on [0, 1]^4   (spectra.targets.multiscale_4d),
+
+learned from ``n_train`` uniform random samples in minibatches of ``batch_size``, and scored on the held-out
+periodic grid of ``n_grid``^4 points (relative L2 error |f - g| / |g|; with n_grid = 17 > 2·8 every line of g
+falls on a DFT bin of the grid). RepNet's partition hyperplanes
+{x : v_i·x = p_i} have random unit normals v_i and offsets p_i on a uniform grid of the range of v_i·x
+over the cube; s0 = 2π·8.
+
+Diagnostics: Xu's relative error at the 8 frequency vectors of g (k = e_j and 8 e_j) on the grid over
+training (spectra.fourier.FourierErrorRecorder), averaged per scale. Breakpoint density along the
+axis-parallel segment x(t) = (t, 1/2, 1/2, 1/2), t in [0, 1],
+at the start and the end (ReLU: kinks of f, exact; tanh: transition centres, numerical).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from repnet_common import (
+    HEADLINE,
+    MODELS,
+    Architecture,
+    add_workers_argument,
+    build_model,
+    check_parameter_counts,
+    curve_rows,
+    map_tasks,
+    matched_width,
+    plot_error_curves,
+    plot_scale_errors,
+    ratio_over_budget,
+    summarise,
+)
+from torch import nn
+
+from spectra.domain import sample_uniform, uniform_grid
+from spectra.fourier import FourierErrorRecorder, error_dynamics
+from spectra.models import count_parameters
+from spectra.partition import breakpoints_1d
+from spectra.studies import format_spread, format_table, study_parser, write_study
+from spectra.targets import multiscale_4d
+from spectra.training import fit
+
+HIGH = 8.0
+S0_DEFAULT = 2 * math.pi * HIGH
+SEGMENT = (np.array([0.0, 0.5, 0.5, 0.5]), np.array([1.0, 0.5, 0.5, 0.5]))
+
+
+@dataclass(frozen=True)
+class Settings:
+    steps: int = 4000
+    lr: float = 1e-3
+    n_train: int = 8192
+    batch_size: int = 1024
+    n_grid: int = 17
+    width: int = 96
+    depth: int = 3
+    activations: tuple[str, ...] = ("relu", "tanh")
+    ff_frequencies: int = 64
+    ff_sigma: float = 0.4 * HIGH  # the rule of the other studies: σ = 0.4 k_max
+    record_every: int = 500  # each record evaluates the model on the n_grid^4 grid
+
+    @classmethod
+    def quick(cls) -> Settings:
+        return cls(steps=300, n_train=2048, batch_size=512, width=32, depth=2, ff_frequencies=16, record_every=75)
+
+
+@dataclass(frozen=True)
+class Task:
+    settings: Settings
+    activation: str
+    model: str
+    seed: int
+
+
+def breakpoint_density(model: nn.Module, activation: str) -> float:
+    """Kinks of f (ReLU, exact) or transition centres (tanh, numerical) per unit length along SEGMENT."""
+    if activation == "relu":
+        return breakpoints_1d(model, *SEGMENT).density
+    return breakpoints_1d(model, *SEGMENT, method="numerical").activation_density
+
+
+def run_task(task: Task) -> dict:
+    settings, target = task.settings, multiscale_4d(high=HIGH)
+    arch = Architecture(
+        4,
+        1,
+        settings.width,
+        settings.depth,
+        task.activation,
+        target.domain,
+        S0_DEFAULT,
+        settings.ff_frequencies,
+        settings.ff_sigma,
+    )
+    width = matched_width(task.model, arch)
+    model = build_model(task.model, arch, width, task.seed)
+    density_start = breakpoint_density(model, task.activation)
+    # Data sets depend on the seed only, so every model of a seed sees the same samples.
+    x = sample_uniform(target.domain, settings.n_train, seed=1000 + task.seed, dtype=torch.float32)
+    test = uniform_grid(target.domain, settings.n_grid, dtype=torch.float32)
+    frequencies, _ = target.line_spectrum()  # e_j (scale 1) then 8 e_j (scale 8)
+    history = fit(
+        model,
+        x,
+        target(x),
+        lr=settings.lr,
+        steps=settings.steps,
+        batch_size=settings.batch_size,
+        record_every=settings.record_every,
+        probe=test,
+        probe_target=target(test),
+        recorders=[FourierErrorRecorder(peaks=frequencies, residual_spectrum=False)],
+        seed=task.seed,
+        progress=False,
+    )
+    per_frequency = error_dynamics(history).relative_error  # (R, 8)
+    low, high = per_frequency[:, :4].mean(axis=1), per_frequency[:, 4:].mean(axis=1)
+    error = history.relative_l2_error()
+    labels = dict(activation=task.activation, model=task.model, seed=task.seed)
+    row = dict(
+        **labels,
+        width=width,
+        n_parameters=count_parameters(model),
+        relative_l2=float(error[-1]),
+        error_low=float(low[-1]),
+        error_high=float(high[-1]),
+        density_start=density_start,
+        density_end=breakpoint_density(model, task.activation),
+        wall_time_s=float(history.wall_time[-1]),
+    )
+    frequency_curve = pd.concat(
+        [curve_rows(history, e, **labels, scale=s) for s, e in (("low (k = 1)", low), ("high (k = 8)", high))],
+        ignore_index=True,
+    )
+    return {"row": row, "curve": curve_rows(history, error, **labels), "frequency_curve": frequency_curve}
+
+
+def main() -> None:
+    args = add_workers_argument(study_parser("repnet_multiscale_4d", __doc__)).parse_args()
+    settings = Settings.quick() if args.quick else Settings()
+    workers = args.workers or (1 if args.quick else 2)
+    start = time.perf_counter()
+    torch.set_num_threads(1)
+    tasks = [Task(settings, a, name, seed) for a in settings.activations for seed in args.seeds for name in MODELS]
+    results = map_tasks(run_task, tasks, workers, not args.no_progress, "repnet_multiscale_4d")
+    runs = pd.DataFrame([r["row"] for r in results])
+    deviations = check_parameter_counts(runs)
+    table, numbers = summarise(runs)
+    diagnostics = runs.groupby(["activation", "model"], sort=False)[
+        ["error_low", "error_high", "density_start", "density_end"]
+    ].mean()
+    diagnostics = diagnostics.reset_index()
+    curves = pd.concat([r["curve"] for r in results], ignore_index=True)
+    frequency_curves = pd.concat([r["frequency_curve"] for r in results], ignore_index=True)
+    over_budget = ratio_over_budget(
+        curves, *HEADLINE, sorted({settings.steps // 4, settings.steps // 2, settings.steps})
+    )
+    headline = {a: numbers[a][HEADLINE[0]]["ratio_vs"][HEADLINE[1]] for a in settings.activations}
+
+    print("Multiscale 4-D target Σ_j [sin(2πx_j) + 0.2 sin(16πx_j)] on [0, 1]^4: relative L2 error on a held-out")
+    print(f"grid at the last step, mean ± std over seeds ({settings.steps} Adam steps, lr {settings.lr},")
+    print(f"minibatch {settings.batch_size} of {settings.n_train}; ratios per seed against the vanilla MLP)")
+    print(format_table(table))
+    print("\nDiagnostics (means over seeds): Xu's relative error averaged over the frequency vectors of each")
+    print("scale at the end; breakpoint density along (t, 1/2, 1/2, 1/2) at start and end")
+    print(format_table(diagnostics))
+    print("\nRepNet adaptive / MLP (torch) at several step budgets of the same runs")
+    for activation, by_step in over_budget.items():
+        print(f"  {activation}: " + ", ".join(f"{step} steps {format_spread(s)}" for step, s in by_step.items()))
+
+    write_study(
+        args.out,
+        {
+            "results": numbers,
+            "headline": f"{HEADLINE[0]} / {HEADLINE[1]}",
+            "headline_ratio": headline,
+            "ratio_over_budget": over_budget,
+            "parameter_deviation": deviations,
+            "diagnostics": diagnostics.to_dict(orient="records"),
+            "s0": S0_DEFAULT,
+            "workers": workers,
+        },
+        settings=asdict(settings),
+        seeds=args.seeds,
+        figures={
+            "error_curves": plot_error_curves(curves, ylabel="relative L2 error on the held-out grid"),
+            "frequency_error": plot_scale_errors(frequency_curves, ylabel="relative error Δ_F, mean over a scale"),
+        },
+        tables={
+            "runs": runs,
+            "summary": table,
+            "diagnostics": diagnostics,
+            "error_curves": curves,
+            "frequency_curves": frequency_curves,
+        },
+        wall_time=time.perf_counter() - start,
+    )
+
+
+if __name__ == "__main__":
+    main()
