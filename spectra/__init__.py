@@ -9,8 +9,12 @@ Conventions used everywhere (see each module's docstring for details):
 from importlib import metadata
 
 from spectra.domain import Box, sample_uniform, uniform_grid
+from spectra.fem import FrequencyPDE, NonuniformSolver, PDESolution, ReferenceSolver
+from spectra.fourier import FourierErrorRecorder, continuous_ft, error_dynamics, frequency_error, nudft, spectrum
 from spectra.frequencies import Empirical, FrequencyDistribution, Gaussian, Mixture, Symmetrized, Uniform
-from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, TwoLayerFourierNet
+from spectra.models import MLP, DeepONet, FourierFeatureMLP, FourierFeatures, RepNet, TwoLayerFourierNet
+from spectra.ntk import EmpiricalNTK, NTKRecorder, empirical_ntk, linearized_prediction, top_eigenpairs
+from spectra.partition import PartitionRecorder, breakpoints_1d, partition_points, regions_2d
 from spectra.training import History, Recorder, fit
 
 try:
@@ -19,21 +23,41 @@ except metadata.PackageNotFoundError:  # running from a source tree without inst
     __version__ = "0+unknown"
 
 __all__ = [
-    "MLP",
     "Box",
+    "DeepONet",
     "Empirical",
+    "EmpiricalNTK",
+    "FourierErrorRecorder",
     "FourierFeatureMLP",
     "FourierFeatures",
     "FrequencyDistribution",
+    "FrequencyPDE",
     "Gaussian",
     "History",
+    "MLP",
     "Mixture",
+    "NTKRecorder",
+    "NonuniformSolver",
+    "PDESolution",
+    "PartitionRecorder",
     "Recorder",
+    "ReferenceSolver",
     "RepNet",
     "Symmetrized",
     "TwoLayerFourierNet",
     "Uniform",
+    "breakpoints_1d",
+    "continuous_ft",
+    "empirical_ntk",
+    "error_dynamics",
     "fit",
+    "frequency_error",
+    "linearized_prediction",
+    "nudft",
+    "partition_points",
+    "regions_2d",
     "sample_uniform",
+    "spectrum",
+    "top_eigenpairs",
     "uniform_grid",
 ]
