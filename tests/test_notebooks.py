@@ -20,6 +20,9 @@ def test_notebooks_are_committed_without_outputs():
 def test_notebook_executes(path, monkeypatch):
     monkeypatch.setenv("SPECTRA_NOTEBOOK_SIZE", "small")
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # The kernel is a process of its own: one torch thread, like the pytest-xdist workers beside it
+    # (two processes with two threads each on two cores run many times slower).
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
