@@ -5,30 +5,44 @@ reference/repnet.md), not the paper's code. Every comparison builds the models o
 chosen so that each has the vanilla MLP's parameter count (within 10%, checked), and reports each model's
 error over seeds and its per-seed ratio to each vanilla baseline. Imported by repnet_multiscale_1d.py,
 repnet_multiscale_4d.py, repnet_pinn.py and repnet_operator.py.
+
+A study script defines its settings and ``run_task`` (one model, one group such as an activation, one seed:
+returns {"row": measures, "curve": curve_rows(...), optionally "frequency_curve": scale_curves(...)}), and
+runs them as
+
+    study = Study.from_command_line(name, __doc__, Settings)
+    comparison = compare(study.map(run_task, tasks), diagnostics=[...])
+    ... print its tables, make its figures ...
+    study.write(comparison, {its own numbers}, figures={...})
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from matplotlib.figure import Figure
 from torch import nn
 
 from spectra.domain import Box
 from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, count_parameters
 from spectra.parallel import map_in_processes
+from spectra.partition import breakpoints_1d
 from spectra.plots.style import new_figure
-from spectra.studies import format_spread, spread
+from spectra.studies import format_spread, spread, study_parser, write_study
 from spectra.training import History
 
 VANILLA = ("MLP (torch)", "MLP (Xavier)")
 REPNET_VARIANTS = {"RepNet adaptive": "adaptive", "RepNet init-only": "init_only", "RepNet frozen-s": "frozen_scale"}
 MODELS = (*VANILLA, *REPNET_VARIANTS, "FF-MLP")
 HEADLINE = ("RepNet adaptive", "MLP (torch)")  # the ratio a closing note quotes first
+HEADLINE_LABEL = f"{HEADLINE[0]} / {HEADLINE[1]}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +59,16 @@ class Architecture:
     ff_frequencies: int
     ff_sigma: float
     placement: str = "uniform_grid"
+
+
+@dataclass(frozen=True)
+class Task:
+    """One training run of a comparison: the study's settings, the activation, a model of MODELS and a seed."""
+
+    settings: Any
+    activation: str
+    model: str
+    seed: int
 
 
 def build_model(name: str, arch: Architecture, width: int, seed: int) -> nn.Module:
@@ -87,10 +111,6 @@ def matched_width(name: str, arch: Architecture) -> int:
         mid = (lo + hi) // 2
         lo, hi = (mid, hi) if count(mid) <= reference else (lo, mid)
     return min((lo, hi), key=lambda w: abs(count(w) - reference))
-
-
-def model_widths(arch: Architecture, names: Sequence[str] = MODELS) -> dict[str, int]:
-    return {name: matched_width(name, arch) for name in names}
 
 
 def summarise(runs: pd.DataFrame, by: Sequence[str] = ("activation",), metric: str = "relative_l2"):
@@ -183,6 +203,27 @@ def curve_rows(history: History, errors: np.ndarray, **labels) -> pd.DataFrame:
     return pd.DataFrame({**labels, "step": history.steps, "error": errors})
 
 
+def scale_curves(history: History, errors: Mapping[str, np.ndarray], **labels) -> pd.DataFrame:
+    """Tidy rows (labels..., scale, step, error) of an error per record step and scale, for plot_scale_errors.
+
+    ``errors`` maps a scale's name (a frequency, a band) to its errors, one per record step.
+    """
+    return pd.concat(
+        [curve_rows(history, scale_errors, **labels, scale=scale) for scale, scale_errors in errors.items()],
+        ignore_index=True,
+    )
+
+
+def breakpoint_density(model: nn.Module, activation: str, start: float | np.ndarray, end: float | np.ndarray) -> float:
+    """Breakpoints per unit length along the segment from ``start`` to ``end`` (spectra.partition.breakpoints_1d).
+
+    ReLU: kinks of f (exact); tanh: transition centres of every neuron (numerical).
+    """
+    if activation == "relu":
+        return breakpoints_1d(model, start, end).density
+    return breakpoints_1d(model, start, end, method="numerical").activation_density
+
+
 def ratio_over_budget(curves: pd.DataFrame, model: str, baseline: str, steps: Sequence[int], by: str = "activation"):
     """The per-seed ratio error(model) / error(baseline) at several step counts of the same runs, over seeds.
 
@@ -200,6 +241,18 @@ def ratio_over_budget(curves: pd.DataFrame, model: str, baseline: str, steps: Se
     return out
 
 
+def headline_over_budget(curves: pd.DataFrame, steps: int) -> dict:
+    """The HEADLINE ratio at a quarter, half and all of ``steps`` (ratio_over_budget): {group: {step: spread}}."""
+    return ratio_over_budget(curves, *HEADLINE, sorted({steps // 4, steps // 2, steps}))
+
+
+def print_over_budget(over_budget: Mapping[str, Mapping[int, Mapping[str, float]]]) -> None:
+    """Print a :func:`headline_over_budget` result, one line per group."""
+    print(f"\n{HEADLINE_LABEL} at several step budgets of the same runs")
+    for group, by_step in over_budget.items():
+        print(f"  {group}: " + ", ".join(f"{step} steps {format_spread(s)}" for step, s in by_step.items()))
+
+
 def late_ratio(curves: pd.DataFrame, model: str, baseline: str, fraction: float = 0.1, by: str = "activation"):
     """Per-seed ratio of the median errors over the last ``fraction`` of the records, over seeds.
 
@@ -213,13 +266,118 @@ def late_ratio(curves: pd.DataFrame, model: str, baseline: str, fraction: float 
     return out
 
 
-def add_workers_argument(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument(
-        "--workers", type=int, default=None, help="training processes (default: 1 with --quick, else 2)"
-    )
-    return parser
+@dataclass(frozen=True)
+class Comparison:
+    """What the runs of a comparison give (see :func:`compare`)."""
+
+    runs: pd.DataFrame  # one row per group, model and seed: the "row" of each run
+    table: pd.DataFrame  # printable summary over seeds (summarise)
+    numbers: dict  # {group: {model: {"n_parameters", "relative_l2", "ratio_vs"}}} (summarise)
+    deviations: dict  # {group: largest relative parameter-count deviation} (check_parameter_counts)
+    diagnostics: pd.DataFrame  # per group and model, means over seeds of the study's diagnostic columns
+    curves: pd.DataFrame  # error against step of every run (curve_rows)
+    frequency_curves: pd.DataFrame | None  # per-scale error against step (scale_curves), where recorded
+
+    @property
+    def headline(self) -> dict:
+        """{group: the per-seed ratio HEADLINE[0] / HEADLINE[1] over seeds}."""
+        return {group: models[HEADLINE[0]]["ratio_vs"][HEADLINE[1]] for group, models in self.numbers.items()}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables a study writes as CSV files, by name."""
+        tables = {
+            "runs": self.runs,
+            "summary": self.table,
+            "diagnostics": self.diagnostics,
+            "error_curves": self.curves,
+        }
+        if self.frequency_curves is not None:
+            tables["frequency_curves"] = self.frequency_curves
+        return tables
 
 
-def map_tasks(function: Callable, tasks: Sequence, workers: int, progress: bool, description: str) -> list:
-    """``[function(t) for t in tasks]`` over ``workers`` processes (spectra.parallel.map_in_processes)."""
-    return map_in_processes(function, tasks, workers, progress=progress, description=description)
+def compare(results: Sequence[Mapping[str, Any]], diagnostics: Sequence[str], by: str = "activation") -> Comparison:
+    """Tables of the ``results`` of run_task over groups (the column ``by``), models and seeds.
+
+    Checks that the models of each group have matched parameter counts, summarises the "relative_l2" column
+    over seeds with ratios to the vanilla baselines (summarise), averages the ``diagnostics`` columns over
+    seeds, and stacks the runs' error curves (and frequency curves, where the runs carry them).
+    """
+    runs = pd.DataFrame([r["row"] for r in results])
+    deviations = check_parameter_counts(runs, by=(by,))
+    table, numbers = summarise(runs, by=(by,))
+    means = runs.groupby([by, "model"], sort=False)[list(diagnostics)].mean().reset_index()
+    curves = pd.concat([r["curve"] for r in results], ignore_index=True)
+    frequency_curves = None
+    if "frequency_curve" in results[0]:
+        frequency_curves = pd.concat([r["frequency_curve"] for r in results], ignore_index=True)
+    return Comparison(runs, table, numbers, deviations, means, curves, frequency_curves)
+
+
+@dataclass(frozen=True)
+class Study:
+    """One run of a study script: its name, command line (study_parser + --workers), settings and workers."""
+
+    name: str
+    args: argparse.Namespace
+    settings: Any
+    workers: int
+    start: float  # time.perf_counter() at the start, for the wall time
+
+    @classmethod
+    def from_command_line(cls, name: str, description: str | None, settings_type: type) -> Study:
+        """Parse the command line; the settings are ``settings_type.quick()`` with --quick, else the defaults."""
+        parser = study_parser(name, description)
+        parser.add_argument(
+            "--workers", type=int, default=None, help="training processes (default: 1 with --quick, else 2)"
+        )
+        args = parser.parse_args()
+        settings = settings_type.quick() if args.quick else settings_type()
+        workers = args.workers or (1 if args.quick else 2)
+        start = time.perf_counter()
+        torch.set_num_threads(1)  # small networks: one thread per run, runs spread over processes
+        return cls(name, args, settings, workers, start)
+
+    @property
+    def seeds(self) -> list[int]:
+        return self.args.seeds
+
+    def map(self, function: Callable, tasks: Sequence) -> list:
+        """``[function(t) for t in tasks]`` over the study's worker processes (spectra.parallel.map_in_processes)."""
+        return map_in_processes(
+            function, tasks, self.workers, progress=not self.args.no_progress, description=self.name
+        )
+
+    def write(
+        self,
+        comparison: Comparison,
+        numbers: Mapping[str, Any],
+        *,
+        figures: Mapping[str, Figure],
+        tables: Mapping[str, pd.DataFrame] | None = None,
+        settings: Mapping[str, Any] | None = None,
+        headline: str = HEADLINE_LABEL,
+    ) -> None:
+        """Write the study directory (spectra.studies.write_study) to --out.
+
+        summary.json holds the comparison's "results", "headline" (``headline`` names the ratio),
+        "headline_ratio", then the study's own ``numbers``, then "parameter_deviation", "diagnostics" and
+        "workers"; the tables are the comparison's and ``tables``; ``settings`` defaults to asdict(settings).
+        """
+        write_study(
+            self.args.out,
+            {
+                "results": comparison.numbers,
+                "headline": headline,
+                "headline_ratio": comparison.headline,
+                **numbers,
+                "parameter_deviation": comparison.deviations,
+                "diagnostics": comparison.diagnostics.to_dict(orient="records"),
+                "workers": self.workers,
+            },
+            settings=asdict(self.settings) if settings is None else settings,
+            seeds=self.seeds,
+            figures=figures,
+            tables={**comparison.tables(), **(tables or {})},
+            wall_time=time.perf_counter() - self.start,
+        )

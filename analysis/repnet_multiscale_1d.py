@@ -26,15 +26,15 @@ first-layer partition points inside [0, 1] at the start (spectra.partition.parti
 RepNet / vanilla at a quarter, half and all of the steps (equal steps is a budget); and a sweep of RepNet's
 initial slope scale s0. Runs are spread over ``--workers`` processes (default 2; 1 with ``--quick``).
 
-The pieces the RepNet studies share (the model set with matched parameter counts, the summary table of
-ratios against the vanilla baselines, the error-curve figures) live in repnet_common.py.
+The pieces the RepNet studies share (the model set with matched parameter counts, the command line and the
+worker processes, the summary table of ratios against the vanilla baselines, the error-curve figures, the
+output directory) live in repnet_common.py.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -45,18 +45,20 @@ from repnet_common import (
     MODELS,
     VANILLA,
     Architecture,
-    add_workers_argument,
+    Study,
+    breakpoint_density,
     build_model,
-    check_parameter_counts,
+    compare,
     curve_rows,
+    headline_over_budget,
     late_ratio,
-    map_tasks,
     matched_width,
     plot_error_curves,
     plot_scale_errors,
-    ratio_over_budget,
-    summarise,
+    print_over_budget,
+    scale_curves,
 )
+from repnet_common import Task as ComparisonTask
 from torch import nn
 
 from spectra.domain import Box, uniform_grid
@@ -66,7 +68,7 @@ from spectra.partition import breakpoints_1d, partition_points
 from spectra.plots.partition import plot_breakpoint_density
 from spectra.plots.style import new_figure
 from spectra.plots.training import plot_fits
-from spectra.studies import format_spread, format_table, study_parser, write_study
+from spectra.studies import format_spread, format_table
 from spectra.targets import multiscale_1d
 from spectra.training import fit
 
@@ -106,11 +108,9 @@ S0_DEFAULT = 2 * math.pi * K_MAX
 
 
 @dataclass(frozen=True)
-class Task:
-    settings: Settings
-    activation: str
-    model: str
-    seed: int
+class Task(ComparisonTask):
+    """A run of the comparison at RepNet's slope scale ``s0``; ``keep_history``: keep what the fit figures need."""
+
     s0: float = S0_DEFAULT
     keep_history: bool = False
 
@@ -120,13 +120,6 @@ def architecture(settings: Settings, activation: str, s0: float = S0_DEFAULT) ->
     return Architecture(
         1, 1, settings.width, settings.depth, activation, target.domain, s0, settings.ff_frequencies, settings.ff_sigma
     )
-
-
-def breakpoint_density(model: nn.Module, activation: str, domain: Box) -> float:
-    """Kinks of f per unit length (ReLU, exact) or transition centres per unit length (tanh, numerical)."""
-    if activation == "relu":
-        return breakpoints_1d(model, domain.lo[0], domain.hi[0]).density
-    return breakpoints_1d(model, domain.lo[0], domain.hi[0], method="numerical").activation_density
 
 
 def first_layer(model: nn.Module, domain: Box) -> tuple[float, float]:
@@ -147,7 +140,8 @@ def run_task(task: Task) -> dict:
     width = matched_width(task.model, arch)
     model = build_model(task.model, arch, width, task.seed)
     domain = target.domain
-    start = {"density": breakpoint_density(model, task.activation, domain), "first_layer": first_layer(model, domain)}
+    ends = domain.lo[0], domain.hi[0]
+    start = {"density": breakpoint_density(model, task.activation, *ends), "first_layer": first_layer(model, domain)}
     x = uniform_grid(domain, settings.n_train, endpoint=True, dtype=torch.float32)
     probe = uniform_grid(domain, settings.n_probe, dtype=torch.float32)  # periodic: the lines fall on DFT bins
     history = fit(
@@ -176,35 +170,28 @@ def run_task(task: Task) -> dict:
         error_k1=float(per_frequency[-1, 0]),
         error_k25=float(per_frequency[-1, 1]),
         density_start=start["density"],
-        density_end=breakpoint_density(model, task.activation, domain),
+        density_end=breakpoint_density(model, task.activation, *ends),
         slope_start=start["first_layer"][0],
         slope_end=slope_end,
         inside_start=start["first_layer"][1],
         wall_time_s=float(history.wall_time[-1]),
     )
-    frequency_curves = pd.concat(
-        [curve_rows(history, per_frequency[:, j], **labels, scale=f"k = {k}") for j, k in enumerate((1, 25))],
-        ignore_index=True,
-    )
+    frequency_curves = scale_curves(history, {"k = 1": per_frequency[:, 0], "k = 25": per_frequency[:, 1]}, **labels)
     result = {"row": row, "curve": curve_rows(history, error, **labels), "frequency_curve": frequency_curves}
     if task.keep_history:
         result["history"] = history
         if task.activation == "relu":
-            result["breakpoints"] = breakpoints_1d(model, domain.lo[0], domain.hi[0])
+            result["breakpoints"] = breakpoints_1d(model, *ends)
     return result
 
 
 def main() -> None:
-    args = add_workers_argument(study_parser("repnet_multiscale_1d", __doc__)).parse_args()
-    settings = Settings.quick() if args.quick else Settings()
-    workers = args.workers or (1 if args.quick else 2)
-    start = time.perf_counter()
-    torch.set_num_threads(1)
-    first = args.seeds[0]
+    study = Study.from_command_line("repnet_multiscale_1d", __doc__, Settings)
+    settings, first = study.settings, study.seeds[0]
     tasks = [
         Task(settings, activation, name, seed, keep_history=seed == first and name in HEADLINE + ("FF-MLP",))
         for activation in settings.activations
-        for seed in args.seeds
+        for seed in study.seeds
         for name in MODELS
     ]
     sweep_tasks = [
@@ -212,17 +199,14 @@ def main() -> None:
         for activation in settings.activations
         for s0 in settings.s0_sweep
         if not math.isclose(s0, S0_DEFAULT)  # the main comparison already trained s0 = S0_DEFAULT
-        for seed in args.seeds
+        for seed in study.seeds
     ]
-    results = map_tasks(run_task, tasks + sweep_tasks, workers, not args.no_progress, "repnet_multiscale_1d")
+    results = study.map(run_task, tasks + sweep_tasks)
     main_results, sweep_results = results[: len(tasks)], results[len(tasks) :]
-
-    runs = pd.DataFrame([r["row"] for r in main_results])
-    deviations = check_parameter_counts(runs)
-    table, numbers = summarise(runs)
     diagnostic_columns = ["error_k1", "error_k25", "density_start", "density_end", "slope_start", "slope_end"]
-    diagnostics = runs.groupby(["activation", "model"], sort=False)[[*diagnostic_columns, "inside_start"]].mean()
-    diagnostics = diagnostics.reset_index()
+    comparison = compare(main_results, diagnostics=[*diagnostic_columns, "inside_start"])
+    runs, curves, headline = comparison.runs, comparison.curves, comparison.headline
+
     sweep = pd.concat(
         [
             runs[runs.model == "RepNet adaptive"][["activation", "s0", "seed", "relative_l2", "error_k25"]],
@@ -235,27 +219,21 @@ def main() -> None:
     sweep_table = sweep.groupby(["activation", "s0"])[["relative_l2", "error_k25"]].agg(["mean", "std"])
     sweep_table.columns = [f"{a} {b}" for a, b in sweep_table.columns]
     sweep_table = sweep_table.reset_index()
-    curves = pd.concat([r["curve"] for r in main_results], ignore_index=True)
-    frequency_curves = pd.concat([r["frequency_curve"] for r in main_results], ignore_index=True)
-    budgets = sorted({settings.steps // 4, settings.steps // 2, settings.steps})
-    over_budget = ratio_over_budget(curves, *HEADLINE, budgets)
-    headline = {a: numbers[a][HEADLINE[0]]["ratio_vs"][HEADLINE[1]] for a in settings.activations}
+    over_budget = headline_over_budget(curves, settings.steps)
     late = late_ratio(curves, *HEADLINE)
 
     print("Multiscale 1-D target sin(2πx) + 0.1 sin(50πx): relative L2 error at the last step, mean ± std over seeds")
     print(
         f"(ratios: per seed, against the vanilla MLP of the same seed; {settings.steps} Adam steps, lr {settings.lr})"
     )
-    print(format_table(table))
+    print(format_table(comparison.table))
     print("\nDiagnostics (means over seeds): Xu's relative error at k = 1 and k = 25 at the end; breakpoint density on")
     print("[0, 1] per unit length at start and end (ReLU: kinks of f; tanh: transition centres); median first-layer")
     print("slope |w_i| at start and end; fraction of first-layer partition points inside [0, 1] at start")
-    print(format_table(diagnostics))
+    print(format_table(comparison.diagnostics))
     print("\nRepNet adaptive, initial slope scale s0 sweep (mean and std over seeds)")
     print(format_table(sweep_table))
-    print("\nRepNet adaptive / MLP (torch) at several step budgets of the same runs")
-    for activation, by_step in over_budget.items():
-        print(f"  {activation}: " + ", ".join(f"{step} steps {format_spread(s)}" for step, s in by_step.items()))
+    print_over_budget(over_budget)
     print("  median over the last 10% of the records: " + ", ".join(f"{a} {format_spread(r)}" for a, r in late.items()))
     for activation, ratio in headline.items():
         verdict = "meets" if ratio["max"] <= 0.1 else "does not meet"
@@ -267,7 +245,7 @@ def main() -> None:
     kept = [r for r in main_results if "history" in r]
     figures = {
         "error_curves": plot_error_curves(curves),
-        "frequency_error": plot_scale_errors(frequency_curves, ylabel="relative error Δ_F(k)"),
+        "frequency_error": plot_scale_errors(comparison.frequency_curves, ylabel="relative error Δ_F(k)"),
         "s0_sweep": plot_s0_sweep(sweep, runs),
         "breakpoint_density": plot_densities(runs),
         **{
@@ -280,35 +258,19 @@ def main() -> None:
             if "breakpoints" in r and r["row"]["model"] in HEADLINE
         },
     }
-    write_study(
-        args.out,
+    study.write(
+        comparison,
         {
-            "results": numbers,
-            "headline": f"{HEADLINE[0]} / {HEADLINE[1]}",
-            "headline_ratio": headline,
             "ratio_over_budget": over_budget,
             "late_ratio": late,
             "target_ratio": 0.1,
             "meets_target": {a: bool(r["max"] <= 0.1) for a, r in headline.items()},
-            "parameter_deviation": deviations,
             "widths": runs.groupby(["activation", "model"], sort=False).width.first().unstack().to_dict(),
-            "diagnostics": diagnostics.to_dict(orient="records"),
             "s0_sweep": sweep_table.to_dict(orient="records"),
             "s0_default": S0_DEFAULT,
-            "workers": workers,
         },
-        settings=asdict(settings),
-        seeds=args.seeds,
         figures=figures,
-        tables={
-            "runs": runs,
-            "summary": table,
-            "diagnostics": diagnostics,
-            "s0_sweep": sweep,
-            "error_curves": curves,
-            "frequency_curves": frequency_curves,
-        },
-        wall_time=time.perf_counter() - start,
+        tables={"s0_sweep": sweep},
     )
 
 

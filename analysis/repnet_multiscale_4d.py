@@ -23,34 +23,31 @@ at the start and the end (ReLU: kinks of f, exact; tanh: transition centres, num
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import torch
 from repnet_common import (
-    HEADLINE,
     MODELS,
     Architecture,
-    add_workers_argument,
+    Study,
+    Task,
+    breakpoint_density,
     build_model,
-    check_parameter_counts,
+    compare,
     curve_rows,
-    map_tasks,
+    headline_over_budget,
     matched_width,
     plot_error_curves,
     plot_scale_errors,
-    ratio_over_budget,
-    summarise,
+    print_over_budget,
+    scale_curves,
 )
-from torch import nn
 
 from spectra.domain import sample_uniform, uniform_grid
 from spectra.fourier import FourierErrorRecorder, error_dynamics
 from spectra.models import count_parameters
-from spectra.partition import breakpoints_1d
-from spectra.studies import format_spread, format_table, study_parser, write_study
+from spectra.studies import format_table
 from spectra.targets import multiscale_4d
 from spectra.training import fit
 
@@ -78,21 +75,6 @@ class Settings:
         return cls(steps=300, n_train=2048, batch_size=512, width=32, depth=2, ff_frequencies=16, record_every=75)
 
 
-@dataclass(frozen=True)
-class Task:
-    settings: Settings
-    activation: str
-    model: str
-    seed: int
-
-
-def breakpoint_density(model: nn.Module, activation: str) -> float:
-    """Kinks of f (ReLU, exact) or transition centres (tanh, numerical) per unit length along SEGMENT."""
-    if activation == "relu":
-        return breakpoints_1d(model, *SEGMENT).density
-    return breakpoints_1d(model, *SEGMENT, method="numerical").activation_density
-
-
 def run_task(task: Task) -> dict:
     settings, target = task.settings, multiscale_4d(high=HIGH)
     arch = Architecture(
@@ -108,7 +90,7 @@ def run_task(task: Task) -> dict:
     )
     width = matched_width(task.model, arch)
     model = build_model(task.model, arch, width, task.seed)
-    density_start = breakpoint_density(model, task.activation)
+    density_start = breakpoint_density(model, task.activation, *SEGMENT)
     # Data sets depend on the seed only, so every model of a seed sees the same samples.
     x = sample_uniform(target.domain, settings.n_train, seed=1000 + task.seed, dtype=torch.float32)
     test = uniform_grid(target.domain, settings.n_grid, dtype=torch.float32)
@@ -139,75 +121,40 @@ def run_task(task: Task) -> dict:
         error_low=float(low[-1]),
         error_high=float(high[-1]),
         density_start=density_start,
-        density_end=breakpoint_density(model, task.activation),
+        density_end=breakpoint_density(model, task.activation, *SEGMENT),
         wall_time_s=float(history.wall_time[-1]),
     )
-    frequency_curve = pd.concat(
-        [curve_rows(history, e, **labels, scale=s) for s, e in (("low (k = 1)", low), ("high (k = 8)", high))],
-        ignore_index=True,
-    )
+    frequency_curve = scale_curves(history, {"low (k = 1)": low, "high (k = 8)": high}, **labels)
     return {"row": row, "curve": curve_rows(history, error, **labels), "frequency_curve": frequency_curve}
 
 
 def main() -> None:
-    args = add_workers_argument(study_parser("repnet_multiscale_4d", __doc__)).parse_args()
-    settings = Settings.quick() if args.quick else Settings()
-    workers = args.workers or (1 if args.quick else 2)
-    start = time.perf_counter()
-    torch.set_num_threads(1)
-    tasks = [Task(settings, a, name, seed) for a in settings.activations for seed in args.seeds for name in MODELS]
-    results = map_tasks(run_task, tasks, workers, not args.no_progress, "repnet_multiscale_4d")
-    runs = pd.DataFrame([r["row"] for r in results])
-    deviations = check_parameter_counts(runs)
-    table, numbers = summarise(runs)
-    diagnostics = runs.groupby(["activation", "model"], sort=False)[
-        ["error_low", "error_high", "density_start", "density_end"]
-    ].mean()
-    diagnostics = diagnostics.reset_index()
-    curves = pd.concat([r["curve"] for r in results], ignore_index=True)
-    frequency_curves = pd.concat([r["frequency_curve"] for r in results], ignore_index=True)
-    over_budget = ratio_over_budget(
-        curves, *HEADLINE, sorted({settings.steps // 4, settings.steps // 2, settings.steps})
+    study = Study.from_command_line("repnet_multiscale_4d", __doc__, Settings)
+    settings = study.settings
+    tasks = [Task(settings, a, name, seed) for a in settings.activations for seed in study.seeds for name in MODELS]
+    comparison = compare(
+        study.map(run_task, tasks), diagnostics=["error_low", "error_high", "density_start", "density_end"]
     )
-    headline = {a: numbers[a][HEADLINE[0]]["ratio_vs"][HEADLINE[1]] for a in settings.activations}
+    over_budget = headline_over_budget(comparison.curves, settings.steps)
 
     print("Multiscale 4-D target Σ_j [sin(2πx_j) + 0.2 sin(16πx_j)] on [0, 1]^4: relative L2 error on a held-out")
     print(f"grid at the last step, mean ± std over seeds ({settings.steps} Adam steps, lr {settings.lr},")
     print(f"minibatch {settings.batch_size} of {settings.n_train}; ratios per seed against the vanilla MLP)")
-    print(format_table(table))
+    print(format_table(comparison.table))
     print("\nDiagnostics (means over seeds): Xu's relative error averaged over the frequency vectors of each")
     print("scale at the end; breakpoint density along (t, 1/2, 1/2, 1/2) at start and end")
-    print(format_table(diagnostics))
-    print("\nRepNet adaptive / MLP (torch) at several step budgets of the same runs")
-    for activation, by_step in over_budget.items():
-        print(f"  {activation}: " + ", ".join(f"{step} steps {format_spread(s)}" for step, s in by_step.items()))
+    print(format_table(comparison.diagnostics))
+    print_over_budget(over_budget)
 
-    write_study(
-        args.out,
-        {
-            "results": numbers,
-            "headline": f"{HEADLINE[0]} / {HEADLINE[1]}",
-            "headline_ratio": headline,
-            "ratio_over_budget": over_budget,
-            "parameter_deviation": deviations,
-            "diagnostics": diagnostics.to_dict(orient="records"),
-            "s0": S0_DEFAULT,
-            "workers": workers,
-        },
-        settings=asdict(settings),
-        seeds=args.seeds,
+    study.write(
+        comparison,
+        {"ratio_over_budget": over_budget, "s0": S0_DEFAULT},
         figures={
-            "error_curves": plot_error_curves(curves, ylabel="relative L2 error on the held-out grid"),
-            "frequency_error": plot_scale_errors(frequency_curves, ylabel="relative error Δ_F, mean over a scale"),
+            "error_curves": plot_error_curves(comparison.curves, ylabel="relative L2 error on the held-out grid"),
+            "frequency_error": plot_scale_errors(
+                comparison.frequency_curves, ylabel="relative error Δ_F, mean over a scale"
+            ),
         },
-        tables={
-            "runs": runs,
-            "summary": table,
-            "diagnostics": diagnostics,
-            "error_curves": curves,
-            "frequency_curves": frequency_curves,
-        },
-        wall_time=time.perf_counter() - start,
     )
 
 

@@ -27,31 +27,28 @@ true output g on the query grid (spectra.fourier.spectrum), for the slow and the
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import torch
 from repnet_common import (
-    HEADLINE,
+    HEADLINE_LABEL,
     VANILLA,
     Architecture,
-    add_workers_argument,
+    Study,
+    Task,
     build_model,
-    check_parameter_counts,
+    compare,
     curve_rows,
-    map_tasks,
     matched_width,
     plot_error_curves,
-    summarise,
 )
 
 from spectra.domain import Box
 from spectra.fourier import spectrum
 from spectra.models import MLP, count_parameters
 from spectra.models.deeponet import DeepONet, OperatorLoss, antiderivative_data, pairs
-from spectra.studies import format_table, study_parser, write_study
+from spectra.studies import format_table
 from spectra.training import fit
 
 MODELS = (*VANILLA, "RepNet adaptive", "FF-MLP")
@@ -93,14 +90,6 @@ class Settings:
             n_probe_functions=5,
             record_every=50,
         )
-
-
-@dataclass(frozen=True)
-class Task:
-    settings: Settings
-    activation: str
-    model: str
-    seed: int
 
 
 def band_errors(prediction: np.ndarray, truth: np.ndarray, grid: np.ndarray) -> dict[str, float]:
@@ -182,50 +171,30 @@ def run_task(task: Task) -> dict:
 
 
 def main() -> None:
-    args = add_workers_argument(study_parser("repnet_operator", __doc__)).parse_args()
-    settings = Settings.quick() if args.quick else Settings()
-    workers = args.workers or (1 if args.quick else 2)
-    start = time.perf_counter()
-    torch.set_num_threads(1)
-    tasks = [Task(settings, a, name, seed) for a in settings.activations for seed in args.seeds for name in MODELS]
-    results = map_tasks(run_task, tasks, workers, not args.no_progress, "repnet_operator")
-    runs = pd.DataFrame([r["row"] for r in results])
-    deviations = check_parameter_counts(runs)  # trunks (the branch is the same network for every model)
-    table, numbers = summarise(runs)
+    study = Study.from_command_line("repnet_operator", __doc__, Settings)
+    settings = study.settings
+    tasks = [Task(settings, a, name, seed) for a in settings.activations for seed in study.seeds for name in MODELS]
     band_columns = [f"error_k{lo}_{hi}" for lo, hi in BANDS]
-    diagnostics = runs.groupby(["activation", "model"], sort=False)[[*band_columns, "final_loss"]].mean()
-    diagnostics = diagnostics.reset_index()
-    curves = pd.concat([r["curve"] for r in results], ignore_index=True)
-    headline = {a: numbers[a][HEADLINE[0]]["ratio_vs"][HEADLINE[1]] for a in settings.activations}
+    # Parameter counts are the trunks' (the branch is the same network for every model).
+    comparison = compare(study.map(run_task, tasks), diagnostics=[*band_columns, "final_loss"])
 
     print("DeepONet on the antiderivative of multiscale inputs: relative L2 error on held-out input functions,")
     print(f"mean ± std over seeds ({settings.steps} Adam steps, lr {settings.lr}); params = trunk parameters;")
     print("ratios per seed against the vanilla MLP trunk of the same seed")
-    print(format_table(table))
+    print(format_table(comparison.table))
     print("\nDiagnostics (means over seeds): relative error of the outputs in the slow band (1-3 cycles) and")
     print("the fast band (20-25 cycles) on held-out inputs, and the final training loss")
-    print(format_table(diagnostics))
+    print(format_table(comparison.diagnostics))
 
-    write_study(
-        args.out,
-        {
-            "results": numbers,
-            "headline": f"{HEADLINE[0]} / {HEADLINE[1]} (trunks)",
-            "headline_ratio": headline,
-            "parameter_deviation": deviations,
-            "diagnostics": diagnostics.to_dict(orient="records"),
-            "s0": 2 * math.pi * K_MAX,
-            "workers": workers,
-        },
-        settings=asdict(settings),
-        seeds=args.seeds,
+    study.write(
+        comparison,
+        {"s0": 2 * math.pi * K_MAX},
+        headline=f"{HEADLINE_LABEL} (trunks)",
         figures={
             "error_curves": plot_error_curves(
-                curves, ylabel=f"relative L2 error on {settings.n_probe_functions} held-out functions"
+                comparison.curves, ylabel=f"relative L2 error on {settings.n_probe_functions} held-out functions"
             )
         },
-        tables={"runs": runs, "summary": table, "diagnostics": diagnostics, "error_curves": curves},
-        wall_time=time.perf_counter() - start,
     )
 
 

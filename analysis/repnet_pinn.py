@@ -26,26 +26,22 @@ to the vanilla MLPs'; Xu's relative error of u at the low and the high frequenci
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import pandas as pd
 import torch
 from repnet_common import (
-    HEADLINE,
     VANILLA,
     Architecture,
-    add_workers_argument,
+    Study,
     build_model,
-    check_parameter_counts,
+    compare,
     curve_rows,
-    map_tasks,
     matched_width,
     plot_error_curves,
     plot_scale_errors,
-    summarise,
+    scale_curves,
 )
 from torch import nn
 
@@ -53,7 +49,7 @@ from spectra.domain import sample_uniform, uniform_grid
 from spectra.fourier import FourierErrorRecorder, error_dynamics
 from spectra.models import count_parameters
 from spectra.pinn import InverseModel, PINNLoss, Poisson, box_boundary, multiscale_poisson_1d, multiscale_poisson_2d
-from spectra.studies import format_spread, format_table, spread, study_parser, write_study
+from spectra.studies import format_spread, format_table, spread
 from spectra.training import Recorder, Snapshot, fit
 
 MODELS = (*VANILLA, "RepNet adaptive", "FF-MLP")
@@ -207,39 +203,26 @@ def run_task(task: Task) -> dict:
     if isinstance(model, InverseModel):
         row["coefficient"] = float(model.coefficient.detach())
         row["coefficient_error"] = abs(row["coefficient"] - problem.coefficient) / problem.coefficient
-    frequency_curve = pd.concat(
-        [
-            curve_rows(history, per_frequency[:, mask].mean(axis=1), **labels, scale=scale)
-            for scale, mask in (("low", low), ("high", high))
-        ],
-        ignore_index=True,
+    frequency_curve = scale_curves(
+        history, {"low": per_frequency[:, low].mean(axis=1), "high": per_frequency[:, high].mean(axis=1)}, **labels
     )
     return {"row": row, "curve": curve_rows(history, error, **labels), "frequency_curve": frequency_curve}
 
 
 def main() -> None:
-    args = add_workers_argument(study_parser("repnet_pinn", __doc__)).parse_args()
-    settings = Settings.quick() if args.quick else Settings()
-    workers = args.workers or (1 if args.quick else 2)
-    start = time.perf_counter()
-    torch.set_num_threads(1)
-    tasks = [Task(settings, p, name, seed) for p in settings.problems for seed in args.seeds for name in MODELS]
-    results = map_tasks(run_task, tasks, workers, not args.no_progress, "repnet_pinn")
-    runs = pd.DataFrame([r["row"] for r in results])
-    deviations = check_parameter_counts(runs, by=("problem",))
-    table, numbers = summarise(runs, by=("problem",))
-    diagnostics = runs.groupby(["problem", "model"], sort=False)[
-        ["error_low", "error_high", "final_loss", "coefficient", "coefficient_error"]
-    ].mean()
-    diagnostics = diagnostics.reset_index()
-    inverse = runs[runs.coefficient.notna()]
+    study = Study.from_command_line("repnet_pinn", __doc__, Settings)
+    settings = study.settings
+    tasks = [Task(settings, p, name, seed) for p in settings.problems for seed in study.seeds for name in MODELS]
+    comparison = compare(
+        study.map(run_task, tasks),
+        diagnostics=["error_low", "error_high", "final_loss", "coefficient", "coefficient_error"],
+        by="problem",
+    )
+    inverse = comparison.runs[comparison.runs.coefficient.notna()]
     coefficient = {
         problem: {model: spread(frame.coefficient_error.to_list()) for model, frame in by_problem.groupby("model")}
         for problem, by_problem in inverse.groupby("problem")
     }
-    curves = pd.concat([r["curve"] for r in results], ignore_index=True)
-    frequency_curves = pd.concat([r["frequency_curve"] for r in results], ignore_index=True)
-    headline = {p.name: numbers[p.name][HEADLINE[0]]["ratio_vs"][HEADLINE[1]] for p in settings.problems}
 
     print("PINNs (tanh): relative L2 error of u at the last step, mean ± std over seeds; ratios per seed against the")
     print(
@@ -247,42 +230,26 @@ def main() -> None:
         + ", ".join(f"{p.name} {p.steps}" for p in settings.problems)
         + ")"
     )
-    print(format_table(table))
+    print(format_table(comparison.table))
     print("\nDiagnostics (means over seeds): Xu's relative error of u at the lowest and the highest frequencies")
     print("of the solution at the end, final loss, and for the inverse problem the coefficient k (k* = 0.5)")
-    print(format_table(diagnostics))
+    print(format_table(comparison.diagnostics))
     for problem, by_model in coefficient.items():
         print(f"{problem}: |k - k*| / k*: " + ", ".join(f"{m} {format_spread(s)}" for m, s in by_model.items()))
 
-    write_study(
-        args.out,
-        {
-            "results": numbers,
-            "headline": f"{HEADLINE[0]} / {HEADLINE[1]}",
-            "headline_ratio": headline,
-            "coefficient_error": coefficient,
-            "parameter_deviation": deviations,
-            "diagnostics": diagnostics.to_dict(orient="records"),
-            "s0": {p.name: 2 * math.pi * p.k_max for p in settings.problems},
-            "workers": workers,
-        },
-        settings={
+    study.write(
+        comparison,
+        {"coefficient_error": coefficient, "s0": {p.name: 2 * math.pi * p.k_max for p in settings.problems}},
+        settings={  # a problem's build function is code, not a setting
             **{k: v for k, v in asdict(settings).items() if k != "problems"},
             "problems": [{k: v for k, v in asdict(p).items() if k != "build"} for p in settings.problems],
         },
-        seeds=args.seeds,
         figures={
-            "error_curves": plot_error_curves(curves, panel="problem", ylabel="relative L2 error of u"),
-            "frequency_error": plot_scale_errors(frequency_curves, panel="problem", ylabel="relative error Δ_F of u"),
+            "error_curves": plot_error_curves(comparison.curves, panel="problem", ylabel="relative L2 error of u"),
+            "frequency_error": plot_scale_errors(
+                comparison.frequency_curves, panel="problem", ylabel="relative error Δ_F of u"
+            ),
         },
-        tables={
-            "runs": runs,
-            "summary": table,
-            "diagnostics": diagnostics,
-            "error_curves": curves,
-            "frequency_curves": frequency_curves,
-        },
-        wall_time=time.perf_counter() - start,
     )
 
 
