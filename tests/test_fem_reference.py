@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse.linalg
+from fem_cases import BAND, RHO0, SIGMA_A, TARGET, TIMES, WINDOW, C, coarse_on_purpose, exact
 
 from spectra.domain import Box, uniform_grid
 from spectra.fem import (
@@ -27,16 +28,6 @@ from spectra.frequencies import FrequencyDistribution, Gaussian, Uniform
 from spectra.targets import SumOfSines, WindowedCosines, windowed_cosines
 
 ROOT = Path(__file__).resolve().parents[1]
-coarse_on_purpose = pytest.mark.filterwarnings("ignore::spectra.fem.ResolutionWarning")
-
-# Constant coefficients: rho_w = Uniform.band(2.5) ≡ 0.2 on the window [-2, 2]; a complex u0 (centre ≠ 0).
-TARGET = WindowedCosines([0.5], width=1.0, center=0.7, domain=(-6.0, 6.0))
-BAND, RHO0, C, SIGMA_A, WINDOW = Uniform.band(2.5), 0.2, 1 / 24, 0.5, (-2.0, 2.0)
-TIMES = np.array([0.0, 5.0, 20.0, 80.0])
-
-
-def exact(xi):
-    return cosine_series_solution(TARGET, WINDOW, RHO0, SIGMA_A, C, TIMES, xi, terms=128)
 
 
 class Scaled(FrequencyDistribution):
