@@ -257,6 +257,18 @@ def _assemble(
     return kernel
 
 
+def _check_options(
+    outputs: str, block_size: int | None, max_memory_gb: float | None
+) -> tuple[int | None, float | None]:
+    """The arguments empirical_ntk and ntk_operator share, checked: (block_size, max_memory_gb)."""
+    check_choice("outputs", outputs, OUTPUTS)
+    if block_size is not None:
+        block_size = check_positive_int("block_size", block_size)
+    if max_memory_gb is not None:
+        max_memory_gb = check_positive_float("max_memory_gb", max_memory_gb)
+    return block_size, max_memory_gb
+
+
 def empirical_ntk(
     model: nn.Module,
     x1: torch.Tensor,
@@ -291,11 +303,7 @@ def empirical_ntk(
     progress:
         Show a progress bar over tiles when there is more than one.
     """
-    check_choice("outputs", outputs, OUTPUTS)
-    if block_size is not None:
-        block_size = check_positive_int("block_size", block_size)
-    if max_memory_gb is not None:
-        max_memory_gb = check_positive_float("max_memory_gb", max_memory_gb)
+    block_size, max_memory_gb = _check_options(outputs, block_size, max_memory_gb)
     fm = functional_model(model, dtype)
     x1 = fm.points("x1", x1)
     symmetric = x2 is None
@@ -424,11 +432,7 @@ def ntk_operator(
     products. ``outputs="trace"`` gives the (N, N) operator Σ_o Θ_oo; ``"full"`` the (N·c, N·c)
     operator on vectors flattened sample-major (index i·c + o).
     """
-    check_choice("outputs", outputs, OUTPUTS)
-    if block_size is not None:
-        block_size = check_positive_int("block_size", block_size)
-    if max_memory_gb is not None:
-        max_memory_gb = check_positive_float("max_memory_gb", max_memory_gb)
+    block_size, max_memory_gb = _check_options(outputs, block_size, max_memory_gb)
     fm = functional_model(model, dtype)
     x = fm.points("x", x)
     method, note = _resolve_method(method, model, generic="vector_products")
