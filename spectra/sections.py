@@ -74,15 +74,14 @@ class Section:
 SectionBuilder = Callable[[str, int, bool], Section]
 
 
-def _by_profile(profile: str, smoke: Any, quick: Any, full: Any) -> Any:
-    return {"smoke": smoke, "quick": quick, "full": full}[profile]
+def _by_profile(profile: str, smoke: Callable[[], Any], quick: Callable[[], Any], full: Callable[[], Any]) -> Any:
+    """The settings of ``profile``, built by the matching constructor (only that one runs)."""
+    return {"smoke": smoke, "quick": quick, "full": full}[profile]()
 
 
 def pde_section(profile: str, seed: int, progress: bool) -> Section:
     """Network against PDE against kernel flow: gap over time and width, frequency bias."""
-    settings = _by_profile(
-        profile, PDEComparisonSettings.smoke(), PDEComparisonSettings.quick(), PDEComparisonSettings()
-    )
+    settings = _by_profile(profile, PDEComparisonSettings.smoke, PDEComparisonSettings.quick, PDEComparisonSettings)
     settings = settings.with_seeds([seed] if profile != "full" else [seed, seed + 1, seed + 2])
     result = pde_against_network(settings, progress=progress)
     reference = result.reference
@@ -126,8 +125,8 @@ def pde_section(profile: str, seed: int, progress: bool) -> Section:
 
 def linearized_section(profile: str, seed: int, progress: bool) -> Section:
     """Linearised NTK dynamics against gradient-descent training, per frequency, for MLP, RepNet and FF-MLP."""
-    settings = _by_profile(profile, LinearizedSettings.smoke(), LinearizedSettings.quick(), LinearizedSettings())
-    settings = type(settings)(**{**vars(settings), "seed": seed})
+    settings = _by_profile(profile, LinearizedSettings.smoke, LinearizedSettings.quick, LinearizedSettings)
+    settings = dataclasses.replace(settings, seed=seed)
     result = linearized_against_training(settings, progress=progress)
     figures = {
         "errors": plot_linearized_errors(result),
@@ -160,7 +159,7 @@ def linearized_section(profile: str, seed: int, progress: bool) -> Section:
 
 def multilayer_section(profile: str, seed: int, progress: bool) -> Section:
     """FF(rho_w) -> MLP: do per-frequency learning rates still follow rho_w with an MLP on top?"""
-    settings = _by_profile(profile, MultilayerSettings.smoke(), MultilayerSettings.quick(), MultilayerSettings.full())
+    settings = _by_profile(profile, MultilayerSettings.smoke, MultilayerSettings.quick, MultilayerSettings.full)
     settings = dataclasses.replace(settings, seeds=tuple(seed + s for s in range(len(settings.seeds))))
     result = multilayer_frequency_bias(settings, progress=progress)
     return Section(
@@ -185,8 +184,8 @@ def multilayer_section(profile: str, seed: int, progress: bool) -> Section:
 
 def nonuniform_section(profile: str, seed: int, progress: bool) -> Section:
     """The general equation against training on non-uniform data, and the uniform-data equation's miss."""
-    settings = _by_profile(profile, NonuniformSettings.smoke(), NonuniformSettings.quick(), NonuniformSettings.full())
-    settings = type(settings)(**{**vars(settings), "seed": seed})
+    settings = _by_profile(profile, NonuniformSettings.smoke, NonuniformSettings.quick, NonuniformSettings.full)
+    settings = dataclasses.replace(settings, seed=seed)
     result = nonuniform_against_training(settings, progress=progress)
     summary = result.summary()
     gaps = result.to_frame().pivot(index="comparison", columns="t", values="gap").reset_index()
@@ -215,8 +214,10 @@ def nonuniform_section(profile: str, seed: int, progress: bool) -> Section:
 
 def multiscale_section(profile: str, seed: int, progress: bool) -> Section:
     """MLP against RepNet against FF-MLP on sin(2πx) + 0.1 sin(50πx), equal steps, with their diagnostics."""
-    settings = _by_profile(profile, ComparisonSettings.quick(), ComparisonSettings(), ComparisonSettings(steps=10_000))
-    settings = ComparisonSettings(**{**vars(settings), "seed": seed})
+    settings = _by_profile(
+        profile, ComparisonSettings.quick, ComparisonSettings, lambda: ComparisonSettings(steps=10_000)
+    )
+    settings = dataclasses.replace(settings, seed=seed)
     comparison = compare_models(settings, progress=progress)
     table = comparison.to_frame()
     figures = {"fits": plot_fits(comparison.histories), "training": plot_training_curves(comparison.histories)}
