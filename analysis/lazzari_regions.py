@@ -62,7 +62,7 @@ from spectra.partition import (
 from spectra.plots.partition import plot_regions_2d
 from spectra.plots.style import new_figure
 from spectra.seeding import numpy_rng
-from spectra.studies import format_spread, format_table, spread, study_parser, write_study
+from spectra.studies import format_spread, format_table, spread, study_output, study_parser, write_study
 from spectra.targets import SumOfSines
 from spectra.training import fit
 
@@ -299,43 +299,45 @@ def confusion_figure(confusion: dict[str, list[np.ndarray]], setting: str) -> Fi
 def main() -> None:
     parser = study_parser("lazzari_regions", __doc__)
     args = parser.parse_args()
-    torch.set_num_threads(1)  # these small networks run faster on one thread than with intra-op threads
-    start = time.perf_counter()
-    settings = sizes(args.quick)
-    all_records, figures, trajectories = [], {}, []
-    for setting in settings:
-        records, confusion, region_maps, trajectory = run(setting, args.seeds, not args.no_progress)
-        all_records += records
-        trajectories += trajectory
-        figures[f"confusion_{setting.name}"] = confusion_figure(confusion, setting.name)
-        for variant, result in region_maps.items():
-            figures[f"regions_{setting.name}_{SHORT[variant]}"] = plot_regions_2d(result)
-    frame = pd.DataFrame(all_records)
-    summary = summarise(frame)
-    checks, finding_table = findings(summary)
-    printed = table(frame)
-    print(format_table(printed))
-    print()
-    print(format_table(finding_table))
-    write_study(
-        args.out,
-        {"metrics": summary, "findings": checks},
-        settings={
-            "quick": args.quick,
-            "levels": LEVELS,
-            "sizes": [vars(s) for s in settings],
-            "optimizer": "adam 1e-3",
-        },
-        seeds=args.seeds,
-        figures=figures,
-        tables={
-            "metrics": frame,
-            "table": printed,
-            "findings": finding_table,
-            "breakpoint_density": pd.DataFrame(trajectories),
-        },
-        wall_time=time.perf_counter() - start,
-    )
+    with study_output(args) as folder:
+        torch.set_num_threads(1)  # these small networks run faster on one thread than with intra-op threads
+        start = time.perf_counter()
+        settings = sizes(args.quick)
+        all_records, figures, trajectories = [], {}, []
+        for setting in settings:
+            records, confusion, region_maps, trajectory = run(setting, args.seeds, not args.no_progress)
+            all_records += records
+            trajectories += trajectory
+            figures[f"confusion_{setting.name}"] = confusion_figure(confusion, setting.name)
+            for variant, result in region_maps.items():
+                figures[f"regions_{setting.name}_{SHORT[variant]}"] = plot_regions_2d(result)
+        frame = pd.DataFrame(all_records)
+        summary = summarise(frame)
+        checks, finding_table = findings(summary)
+        printed = table(frame)
+        print(format_table(printed))
+        print()
+        print(format_table(finding_table))
+        write_study(
+            folder,
+            {"metrics": summary, "findings": checks},
+            study="lazzari_regions",
+            settings={
+                "quick": args.quick,
+                "levels": LEVELS,
+                "sizes": [vars(s) for s in settings],
+                "optimizer": "adam 1e-3",
+            },
+            seeds=args.seeds,
+            figures=figures,
+            tables={
+                "metrics": frame,
+                "table": printed,
+                "findings": finding_table,
+                "breakpoint_density": pd.DataFrame(trajectories),
+            },
+            wall_time=time.perf_counter() - start,
+        )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from spectra.plots.pde_comparison import (
     plot_pde_network_decay,
     plot_pde_network_spectra,
 )
-from spectra.studies import format_table, study_parser, write_study
+from spectra.studies import format_table, study_output, study_parser, write_study
 from spectra.validate.pde import PDEComparison, PDEComparisonSettings, pde_against_network
 
 TARGET_GAP = 0.05  # issue 7's "Done means": at most 5% at every recorded t
@@ -127,97 +127,107 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds (overrides --quick)")
     parser.set_defaults(seeds=None)  # None: the profile's own seeds
     args = parser.parse_args()
-    profile = "smoke" if args.smoke else "quick" if args.quick else "full"
-    settings = {"smoke": PDEComparisonSettings.smoke, "quick": PDEComparisonSettings.quick}.get(
-        profile, PDEComparisonSettings
-    )()
-    if args.seeds is not None:
-        settings = settings.with_seeds(args.seeds)
-    start = time.perf_counter()
-    result = pde_against_network(settings, progress=not args.no_progress)
-    wall = time.perf_counter() - start
+    with study_output(args) as folder:
+        profile = "smoke" if args.smoke else "quick" if args.quick else "full"
+        settings = {"smoke": PDEComparisonSettings.smoke, "quick": PDEComparisonSettings.quick}.get(
+            profile, PDEComparisonSettings
+        )()
+        if args.seeds is not None:
+            settings = settings.with_seeds(args.seeds)
+        start = time.perf_counter()
+        result = pde_against_network(settings, progress=not args.no_progress)
+        wall = time.perf_counter() - start
 
-    reference = result.reference
-    width = int(result.widths[reference][-1])
-    headline = headline_table(result)
-    fit, fit_kernel = result.width_fit(), result.width_fit(against="kernel flow")
-    ratios = result.decay_ratios()
-    cases = case_table(result)
-    check = lr_check(result)
-    worst = float(headline["max"].max())
+        reference = result.reference
+        width = int(result.widths[reference][-1])
+        headline = headline_table(result)
+        fit, fit_kernel = result.width_fit(), result.width_fit(against="kernel flow")
+        ratios = result.decay_ratios()
+        cases = case_table(result)
+        check = lr_check(result)
+        worst = float(headline["max"].max())
 
-    seeds = result.seeds[reference].tolist()
-    print(f"Frequency PDE against training ({profile}): {reference}, m = {width}, seeds {seeds}")
-    print(f"gap network vs PDE at every recorded t (target <= {TARGET_GAP:g}):")
-    print(format_table(headline))
-    verdict = "meets" if worst <= TARGET_GAP else "misses"
-    print(f"worst over t and seeds: {worst:.4g} ({verdict} {TARGET_GAP:g})")
-    print("\ngap against width (worst over t; each width over the seeds):")
-    print(format_table(width_table(result)))
-    slopes = f"{fit.slope:.3f} ± {fit.stderr:.3f} against the PDE, {fit_kernel.slope:.3f} against the kernel flow"
-    print(f"log-log slope: {slopes}")
-    print(f"\nfrequency bias at t = {result.bias_time:g}: decay ratio = decay(high) / decay(low)")
-    print(format_table(ratios))
-    print("\ncases (widest width):")
-    print(format_table(cases))
-    if check is not None:
-        print(
-            f"\nstep size: lr {check['lr']:.4g} against {check['lr_quarter']:.4g} at m = {check['width']}: worst gap "
-            f"{check['worst_gap']:.4g} against {check['worst_gap_quarter']:.4g}, largest change over t "
-            f"{check['max_abs_difference']:.3g}"
-        )
-    for name, reason in result.skipped.items():
-        print(f"skipped {name}: {reason}")
-    print(f"wall time {wall:.0f} s")
+        seeds = result.seeds[reference].tolist()
+        print(f"Frequency PDE against training ({profile}): {reference}, m = {width}, seeds {seeds}")
+        print(f"gap network vs PDE at every recorded t (target <= {TARGET_GAP:g}):")
+        print(format_table(headline))
+        verdict = "meets" if worst <= TARGET_GAP else "misses"
+        print(f"worst over t and seeds: {worst:.4g} ({verdict} {TARGET_GAP:g})")
+        print("\ngap against width (worst over t; each width over the seeds):")
+        print(format_table(width_table(result)))
+        slopes = f"{fit.slope:.3f} ± {fit.stderr:.3f} against the PDE, {fit_kernel.slope:.3f} against the kernel flow"
+        print(f"log-log slope: {slopes}")
+        print(f"\nfrequency bias at t = {result.bias_time:g}: decay ratio = decay(high) / decay(low)")
+        print(format_table(ratios))
+        print("\ncases (widest width):")
+        print(format_table(cases))
+        if check is not None:
+            print(
+                f"\nstep size: lr {check['lr']:.4g} against {check['lr_quarter']:.4g} at m = {check['width']}: "
+                f"worst gap {check['worst_gap']:.4g} against {check['worst_gap_quarter']:.4g}, largest change over t "
+                f"{check['max_abs_difference']:.3g}"
+            )
+        for name, reason in result.skipped.items():
+            print(f"skipped {name}: {reason}")
+        print(f"wall time {wall:.0f} s")
 
-    figures = {f"spectra_{case}": plot_pde_network_spectra(result, case) for case in result.names}
-    figures |= {
-        "gap_over_time": plot_pde_gap_over_time(result, threshold=TARGET_GAP),
-        "gap_vs_width": plot_pde_gap_against_width(result),
-        "decay": plot_pde_network_decay(result),
-    }
-    per_case = {
-        case: {
-            "worst_gap": float(result.gap[case][-1].max()),
-            "width": int(result.widths[case][-1]),
-            "kernel_flow_vs_pde_max": float(result.kernel_gap[case].max()),
-            **{k: result.cases[case][k] for k in ("lr", "steps", "c", "pde_solver", "pde_cells")},
+        figures = {f"spectra_{case}": plot_pde_network_spectra(result, case) for case in result.names}
+        figures |= {
+            "gap_over_time": plot_pde_gap_over_time(result, threshold=TARGET_GAP),
+            "gap_vs_width": plot_pde_gap_against_width(result),
+            "decay": plot_pde_network_decay(result),
         }
-        for case in result.names
-    }
-    numbers = {
-        "profile": profile,
-        "reference": reference,
-        "width": width,
-        "times": result.times[reference],
-        "gap_per_seed": {str(s): g for s, g in zip(result.seeds[reference], result.gap[reference][-1], strict=True)},
-        "gap_mean": headline["mean"].to_numpy(),
-        "worst_gap": worst,
-        "meets_target": worst <= TARGET_GAP,
-        "target_gap": TARGET_GAP,
-        "width_slope": fit.slope,
-        "width_slope_stderr": fit.stderr,
-        "width_slope_against_kernel_flow": fit_kernel.slope,
-        "worst_gap_by_width": {str(m): g for m, g in zip(result.widths[reference], result.worst_gap(), strict=True)},
-        "decay_ratios": {
-            f"{row.case}/{row.source}": {"decay_low": row.decay_low, "decay_high": row.decay_high, "ratio": row.ratio}
-            for row in ratios.itertuples()
-        },
-        "bias_time": result.bias_time,
-        "cases": per_case,
-        "lr_check": check,
-        "skipped": result.skipped,
-        "train_seconds_total": float(sum(s.sum() for s in result.train_seconds.values())),
-    }
-    write_study(
-        args.out,
-        numbers,
-        settings=result.settings,
-        seeds=seeds,
-        figures=figures,
-        tables={"gaps": result.to_frame(), "decay": result.decay_frame(), "decay_ratios": ratios},
-        wall_time=wall,
-    )
+        per_case = {
+            case: {
+                "worst_gap": float(result.gap[case][-1].max()),
+                "width": int(result.widths[case][-1]),
+                "kernel_flow_vs_pde_max": float(result.kernel_gap[case].max()),
+                **{k: result.cases[case][k] for k in ("lr", "steps", "c", "pde_solver", "pde_cells")},
+            }
+            for case in result.names
+        }
+        numbers = {
+            "profile": profile,
+            "reference": reference,
+            "width": width,
+            "times": result.times[reference],
+            "gap_per_seed": {
+                str(s): g for s, g in zip(result.seeds[reference], result.gap[reference][-1], strict=True)
+            },
+            "gap_mean": headline["mean"].to_numpy(),
+            "worst_gap": worst,
+            "meets_target": worst <= TARGET_GAP,
+            "target_gap": TARGET_GAP,
+            "width_slope": fit.slope,
+            "width_slope_stderr": fit.stderr,
+            "width_slope_against_kernel_flow": fit_kernel.slope,
+            "worst_gap_by_width": {
+                str(m): g for m, g in zip(result.widths[reference], result.worst_gap(), strict=True)
+            },
+            "decay_ratios": {
+                f"{row.case}/{row.source}": {
+                    "decay_low": row.decay_low,
+                    "decay_high": row.decay_high,
+                    "ratio": row.ratio,
+                }
+                for row in ratios.itertuples()
+            },
+            "bias_time": result.bias_time,
+            "cases": per_case,
+            "lr_check": check,
+            "skipped": result.skipped,
+            "train_seconds_total": float(sum(s.sum() for s in result.train_seconds.values())),
+        }
+        write_study(
+            folder,
+            numbers,
+            study="pde_vs_network",
+            settings=result.settings,
+            seeds=seeds,
+            figures=figures,
+            tables={"gaps": result.to_frame(), "decay": result.decay_frame(), "decay_ratios": ratios},
+            wall_time=wall,
+        )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from spectra.domain import uniform_grid
 from spectra.fourier import FourierErrorRecorder, error_dynamics, target_amplitudes, time_to_threshold
 from spectra.models import MLP
 from spectra.plots.fourier import plot_frequency_curves, plot_frequency_heatmap, plot_spectra
-from spectra.studies import format_table, study_parser, write_study
+from spectra.studies import format_table, study_output, study_parser, write_study
 from spectra.targets import rahaman
 from spectra.training import History, fit
 
@@ -120,70 +120,78 @@ def main() -> None:
     parser = study_parser("rahaman_spectral_bias", __doc__)
     parser.add_argument("--amplitudes", choices=("equal", "increasing"), default="equal", help="A_i = 1 or 0.1..1.0")
     args = parser.parse_args()
-    settings = replace(Settings.quick() if args.quick else Settings(), amplitudes=args.amplitudes)
-    start = time.perf_counter()
-    runs = [train(settings, seed, progress=not args.no_progress) for seed in args.seeds]
-    steps = runs[0].history.steps
-    frequencies = runs[0].frequencies
-    mean_amplitude = np.mean([run.normalised for run in runs], axis=0)
-    mean_error = np.mean([run.relative_error for run in runs], axis=0)
-    reached = steps_to_level(mean_amplitude, steps, settings.level)
-    per_seed = {run.seed: steps_to_level(run.normalised, steps, settings.level) for run in runs}
+    with study_output(args) as folder:
+        settings = replace(Settings.quick() if args.quick else Settings(), amplitudes=args.amplitudes)
+        start = time.perf_counter()
+        runs = [train(settings, seed, progress=not args.no_progress) for seed in args.seeds]
+        steps = runs[0].history.steps
+        frequencies = runs[0].frequencies
+        mean_amplitude = np.mean([run.normalised for run in runs], axis=0)
+        mean_error = np.mean([run.relative_error for run in runs], axis=0)
+        reached = steps_to_level(mean_amplitude, steps, settings.level)
+        per_seed = {run.seed: steps_to_level(run.normalised, steps, settings.level) for run in runs}
 
-    table = pd.DataFrame(
-        {
-            "k": frequencies,
-            "A_k": runs[0].amplitudes,
-            f"steps to {settings.level} (mean over phases)": ["never" if s is None else s for s in reached],
-            "per seed": [
-                ", ".join("never" if s[i] is None else str(s[i]) for s in per_seed.values())
-                for i in range(len(frequencies))
-            ],
-            "final amplitude": mean_amplitude[-1],
+        table = pd.DataFrame(
+            {
+                "k": frequencies,
+                "A_k": runs[0].amplitudes,
+                f"steps to {settings.level} (mean over phases)": ["never" if s is None else s for s in reached],
+                "per seed": [
+                    ", ".join("never" if s[i] is None else str(s[i]) for s in per_seed.values())
+                    for i in range(len(frequencies))
+                ],
+                "final amplitude": mean_amplitude[-1],
+            }
+        )
+        print(f"Rahaman et al. spectral bias: {settings.width} x {settings.depth} ReLU MLP, Adam lr {settings.lr}, "
+              f"{settings.steps} steps, phase draws {list(args.seeds)}, amplitudes {settings.amplitudes}")  # fmt: skip
+        print(format_table(table))
+
+        early = int(np.argmin(np.abs(steps - settings.steps / 10)))
+        first = runs[0].history
+        spectra = plot_spectra(
+            {"target": first.probe_target, "prediction": first.predictions[early]}, first.probe, residual=True
+        )
+        spectra.axes[0].set_title(f"seed {runs[0].seed}, step {steps[early]}")
+        heatmap = plot_frequency_heatmap(
+            steps,
+            frequencies,
+            mean_amplitude,
+            label="normalised amplitude (mean over phases)",
+            log=False,
+            vmin=0,
+            vmax=1,
+        )
+        heatmap.axes[0].set_title("Rahaman et al.: 2|F_t(k)|/(n A_k) of each line")
+        numbers = {
+            "threshold": settings.level,
+            "frequencies": frequencies.tolist(),
+            f"steps_to_{settings.level}": {f"{k:g}": s for k, s in zip(frequencies, reached, strict=True)},
+            f"steps_to_{settings.level}_per_seed": {
+                str(seed): {f"{k:g}": s for k, s in zip(frequencies, values, strict=True)}
+                for seed, values in per_seed.items()
+            },
+            "final_amplitude": {f"{k:g}": float(a) for k, a in zip(frequencies, mean_amplitude[-1], strict=True)},
+            "final_relative_error": {f"{k:g}": float(e) for k, e in zip(frequencies, mean_error[-1], strict=True)},
         }
-    )
-    print(f"Rahaman et al. spectral bias: {settings.width} x {settings.depth} ReLU MLP, Adam lr {settings.lr}, "
-          f"{settings.steps} steps, phase draws {list(args.seeds)}, amplitudes {settings.amplitudes}")  # fmt: skip
-    print(format_table(table))
-
-    early = int(np.argmin(np.abs(steps - settings.steps / 10)))
-    first = runs[0].history
-    spectra = plot_spectra(
-        {"target": first.probe_target, "prediction": first.predictions[early]}, first.probe, residual=True
-    )
-    spectra.axes[0].set_title(f"seed {runs[0].seed}, step {steps[early]}")
-    heatmap = plot_frequency_heatmap(
-        steps, frequencies, mean_amplitude, label="normalised amplitude (mean over phases)", log=False, vmin=0, vmax=1
-    )
-    heatmap.axes[0].set_title("Rahaman et al.: 2|F_t(k)|/(n A_k) of each line")
-    numbers = {
-        "threshold": settings.level,
-        "frequencies": frequencies.tolist(),
-        f"steps_to_{settings.level}": {f"{k:g}": s for k, s in zip(frequencies, reached, strict=True)},
-        f"steps_to_{settings.level}_per_seed": {
-            str(seed): {f"{k:g}": s for k, s in zip(frequencies, values, strict=True)}
-            for seed, values in per_seed.items()
-        },
-        "final_amplitude": {f"{k:g}": float(a) for k, a in zip(frequencies, mean_amplitude[-1], strict=True)},
-        "final_relative_error": {f"{k:g}": float(e) for k, e in zip(frequencies, mean_error[-1], strict=True)},
-    }
-    out = write_study(
-        args.out,
-        numbers,
-        settings={**asdict(settings), "quick": args.quick},
-        seeds=args.seeds,
-        figures={
-            "heatmap": heatmap,
-            "frequency_error": plot_frequency_heatmap(
-                steps, frequencies, mean_error, label="relative error Δ_F(k) (mean over phases)"
-            ),
-            "curves": plot_frequency_curves(steps, frequencies, mean_amplitude, label=AMPLITUDE_LABEL, log=False),
-            "spectra": spectra,
-        },
-        tables={"amplitudes": tidy(runs)},
-        wall_time=time.perf_counter() - start,
-    )
-    print(f"wrote {out}")
+        write_study(
+            folder,
+            numbers,
+            study="rahaman_spectral_bias",
+            settings={**asdict(settings), "quick": args.quick},
+            seeds=args.seeds,
+            figures={
+                "heatmap": heatmap,
+                "frequency_error": plot_frequency_heatmap(
+                    steps, frequencies, mean_error, label="relative error Δ_F(k) (mean over phases)"
+                ),
+                "curves": plot_frequency_curves(steps, frequencies, mean_amplitude, label=AMPLITUDE_LABEL, log=False),
+                "spectra": spectra,
+            },
+            tables={"amplitudes": tidy(runs)},
+            wall_time=time.perf_counter() - start,
+        )
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

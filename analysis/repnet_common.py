@@ -10,18 +10,20 @@ A study script defines its settings and ``run_task`` (one model, one group such 
 returns {"row": measures, "curve": curve_rows(...), optionally "frequency_curve": scale_curves(...)}), and
 runs them as
 
-    study = Study.from_command_line(name, __doc__, Settings)
-    comparison = compare(study.map(run_task, tasks), diagnostics=[...])
-    ... print its tables, make its figures ...
-    study.write(comparison, {its own numbers}, figures={...})
+    with Study.from_command_line(name, __doc__, Settings) as study:   # --out is claimed here, before any work
+        comparison = compare(study.map(run_task, tasks), diagnostics=[...])
+        ... print its tables, make its figures ...
+        study.write(comparison, {its own numbers}, figures={...})
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,7 @@ from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, coun
 from spectra.parallel import map_in_processes
 from spectra.partition import breakpoints_1d
 from spectra.plots.style import new_figure
-from spectra.studies import format_spread, spread, study_parser, write_study
+from spectra.studies import format_spread, spread, study_output, study_parser, write_study
 from spectra.training import History
 
 VANILLA = ("MLP (torch)", "MLP (Xavier)")
@@ -316,17 +318,22 @@ def compare(results: Sequence[Mapping[str, Any]], diagnostics: Sequence[str], by
 
 @dataclass(frozen=True)
 class Study:
-    """One run of a study script: its name, command line (study_parser + --workers), settings and workers."""
+    """One run of a study script: its name, command line (study_parser + --workers), settings, workers, output."""
 
     name: str
     args: argparse.Namespace
     settings: Any
     workers: int
     start: float  # time.perf_counter() at the start, for the wall time
+    folder: Path  # where write() puts the results (spectra.studies.study_output)
 
     @classmethod
-    def from_command_line(cls, name: str, description: str | None, settings_type: type) -> Study:
-        """Parse the command line; the settings are ``settings_type.quick()`` with --quick, else the defaults."""
+    @contextmanager
+    def from_command_line(cls, name: str, description: str | None, settings_type: type) -> Iterator[Study]:
+        """Parse the command line and claim --out; the settings are ``settings_type.quick()`` with --quick.
+
+        The results written by :meth:`write` appear at --out when the block ends without an error.
+        """
         parser = study_parser(name, description)
         parser.add_argument(
             "--workers", type=int, default=None, help="training processes (default: 1 with --quick, else 2)"
@@ -334,9 +341,10 @@ class Study:
         args = parser.parse_args()
         settings = settings_type.quick() if args.quick else settings_type()
         workers = args.workers or (1 if args.quick else 2)
-        start = time.perf_counter()
-        torch.set_num_threads(1)  # small networks: one thread per run, runs spread over processes
-        return cls(name, args, settings, workers, start)
+        with study_output(args) as folder:
+            start = time.perf_counter()
+            torch.set_num_threads(1)  # small networks: one thread per run, runs spread over processes
+            yield cls(name, args, settings, workers, start, folder)
 
     @property
     def seeds(self) -> list[int]:
@@ -358,14 +366,14 @@ class Study:
         settings: Mapping[str, Any] | None = None,
         headline: str = HEADLINE_LABEL,
     ) -> None:
-        """Write the study directory (spectra.studies.write_study) to --out.
+        """Write the study's results (spectra.studies.write_study); they appear at --out when the study ends.
 
         summary.json holds the comparison's "results", "headline" (``headline`` names the ratio),
         "headline_ratio", then the study's own ``numbers``, then "parameter_deviation", "diagnostics" and
         "workers"; the tables are the comparison's and ``tables``; ``settings`` defaults to asdict(settings).
         """
         write_study(
-            self.args.out,
+            self.folder,
             {
                 "results": comparison.numbers,
                 "headline": headline,
@@ -379,5 +387,6 @@ class Study:
             seeds=self.seeds,
             figures=figures,
             tables={**comparison.tables(), **(tables or {})},
+            study=self.name,
             wall_time=time.perf_counter() - self.start,
         )

@@ -186,7 +186,12 @@ def run_task(task: Task) -> dict:
 
 
 def main() -> None:
-    study = Study.from_command_line("repnet_multiscale_1d", __doc__, Settings)
+    with Study.from_command_line("repnet_multiscale_1d", __doc__, Settings) as study:
+        run(study)
+
+
+def run(study: Study) -> None:
+    """The study itself: train, compare, print, and write the results into ``study.folder``."""
     settings, first = study.settings, study.seeds[0]
     tasks = [
         Task(settings, activation, name, seed, keep_history=seed == first and name in HEADLINE + ("FF-MLP",))

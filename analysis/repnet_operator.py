@@ -171,7 +171,12 @@ def run_task(task: Task) -> dict:
 
 
 def main() -> None:
-    study = Study.from_command_line("repnet_operator", __doc__, Settings)
+    with Study.from_command_line("repnet_operator", __doc__, Settings) as study:
+        run(study)
+
+
+def run(study: Study) -> None:
+    """The study itself: train, compare, print, and write the results into ``study.folder``."""
     settings = study.settings
     tasks = [Task(settings, a, name, seed) for a in settings.activations for seed in study.seeds for name in MODELS]
     band_columns = [f"error_k{lo}_{hi}" for lo, hi in BANDS]

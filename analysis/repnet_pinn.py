@@ -210,7 +210,12 @@ def run_task(task: Task) -> dict:
 
 
 def main() -> None:
-    study = Study.from_command_line("repnet_pinn", __doc__, Settings)
+    with Study.from_command_line("repnet_pinn", __doc__, Settings) as study:
+        run(study)
+
+
+def run(study: Study) -> None:
+    """The study itself: train, compare, print, and write the results into ``study.folder``."""
     settings = study.settings
     tasks = [Task(settings, p, name, seed) for p in settings.problems for seed in study.seeds for name in MODELS]
     comparison = compare(

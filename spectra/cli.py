@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from spectra.output import OutputBusyError
+from spectra.parallel import sigterm_as_exit
 from spectra.report import PROFILES, SECTIONS, build_report
 
 
@@ -15,10 +17,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spectra", description="Spectral-bias diagnostics for neural networks.")
     commands = parser.add_subparsers(dest="command", required=True)
     report = commands.add_parser("report", help="run the diagnostics and write an HTML report with figures and numbers")
-    report.add_argument("--out", required=True, help="output directory (must not exist unless --force)")
+    report.add_argument(
+        "--out", required=True, help="output folder: a new path, or an earlier spectra report with --force"
+    )
     report.add_argument("--profile", default="quick", help=f"one of {', '.join(PROFILES)} (default quick)")
     report.add_argument("--sections", nargs="+", default=None, help=f"subset of: {', '.join(SECTIONS)}")
-    report.add_argument("--force", action="store_true", help="replace the output directory if it exists")
+    report.add_argument("--force", action="store_true", help="replace an earlier spectra report at --out")
     report.add_argument("--seed", type=int, default=0, help="seed of initialisation and sampling (default 0)")
     report.add_argument(
         "--jobs", type=int, default=2, help="sections run at a time, each in its own process (default 2)"
@@ -30,19 +34,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        summary = build_report(
-            args.out,
-            profile=args.profile,
-            sections=args.sections,
-            seed=args.seed,
-            force=args.force,
-            progress=not args.no_progress,
-            jobs=args.jobs,
-        )
-    except FileExistsError as error:
-        print(f"spectra report: {error}; pass --force to replace it", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError) as error:
+        with sigterm_as_exit():
+            summary = build_report(
+                args.out,
+                profile=args.profile,
+                sections=args.sections,
+                seed=args.seed,
+                force=args.force,
+                progress=not args.no_progress,
+                jobs=args.jobs,
+            )
+    except (FileExistsError, OutputBusyError, ValueError, TypeError) as error:
         print(f"spectra report: {error}", file=sys.stderr)
         return 2
     print(f"wrote {summary.out}/index.html ({len(summary.figures)} figures, {summary.wall_time:.1f} s)")

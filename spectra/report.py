@@ -9,9 +9,12 @@ sections, then writes into ``out``
 - each figure as ``<section>-<name>.png`` and ``.svg``;
 - ``summary.json``: the numbers of every section, the profile, seed, versions and wall times.
 
-Everything is written into a staging directory beside ``out`` that is renamed onto ``out`` only
-when the whole report is complete: an interrupted report leaves no half-written ``index.html``.
-An existing ``out`` is replaced only with ``force=True``.
+``out`` is claimed before any section runs, through :func:`spectra.output.output_folder`: a path the
+toolkit may not write (the current folder, a folder it did not write, a file, a link, ...) is refused at
+once, a second run on the same ``out`` fails at once, and an earlier report is replaced only with
+``force=True``. Everything is written into a staging folder that is swapped onto ``out`` in one atomic
+step when the whole report is complete: a reader of ``out`` sees the complete old report or the complete
+new one, never a mixture, whatever happens to the run.
 
 Profiles: ``"smoke"`` (seconds; what the tests run), ``"quick"`` (minutes on 2 cores; what
 ``make demo`` runs) and ``"full"``.
@@ -29,10 +32,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from spectra._validation import check_choice, check_positive_int, fail
+from spectra.output import output_folder
 from spectra.parallel import map_in_processes
 from spectra.plots.style import save_figure
-from spectra.results import library_versions, staged_directory, to_jsonable
+from spectra.results import library_versions, to_jsonable
 from spectra.sections import PROFILES, SECTIONS, Section
+from spectra.seeding import check_seed
 
 __all__ = ["PROFILES", "SECTIONS", "ReportSummary", "Section", "build_report"]
 
@@ -63,23 +68,20 @@ def build_report(
     small machine this beats one process whose torch threads compete with each other); progress is then
     one bar over the sections instead of bars inside each.
     """
-    out = Path(out)
     jobs = check_positive_int("jobs", jobs)
     check_choice("profile", profile, PROFILES)
+    seed = check_seed("seed", seed)
     names = list(SECTIONS) if sections is None else list(sections)
     for name in names:
         check_choice("sections", name, SECTIONS)
     if not names:
         fail("sections", "at least one section name", names)
-    if out.exists() and not force:
-        fail("out", "a directory that does not exist yet (or force=True to replace it)", str(out), FileExistsError)
 
-    start = time.perf_counter()
-    built = _run_sections(names, profile, seed, progress, jobs)
-    wall_time = time.perf_counter() - start
-
-    try:
-        with staged_directory(out, force=force) as staging:
+    with output_folder(out, force=force, kind="report") as staging:
+        start = time.perf_counter()
+        built = _run_sections(names, profile, seed, progress, jobs)
+        wall_time = time.perf_counter() - start
+        try:
             figures = _write_figures(staging, [section for section, _ in built])
             versions = library_versions()
             summary = {
@@ -92,11 +94,11 @@ def build_report(
             }
             (staging / "summary.json").write_text(json.dumps(summary, indent=2))
             (staging / "index.html").write_text(_html(built, profile, seed, wall_time, versions))
-    finally:
-        for section, _ in built:
-            for figure in section.figures.values():
-                plt.close(figure)
-    return ReportSummary(out, profile, seed, wall_time, names, figures)
+        finally:
+            for section, _ in built:
+                for figure in section.figures.values():
+                    plt.close(figure)
+    return ReportSummary(Path(out), profile, seed, wall_time, names, figures)
 
 
 def _run_section(task: tuple[str, str, int, bool]) -> tuple[Section, float]:

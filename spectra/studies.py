@@ -2,10 +2,12 @@
 
 A study is run as
 
-    python analysis/<study>.py [--quick] [--out DIR] [--seeds S ...] [--no-progress]
+    python analysis/<study>.py [--quick] [--out DIR] [--force] [--seeds S ...] [--no-progress]
 
-and writes ``DIR`` (default ``results/<study>``) whole or not at all (a staging directory renamed
-into place; a re-run replaces the previous results):
+and writes the folder ``DIR`` (default ``results/<study>``) through :func:`spectra.output.output_folder`:
+the path is checked and locked before any computation (a folder the toolkit did not write is refused;
+an earlier study output is replaced only with ``--force``), and the results appear there whole, in one
+atomic swap, or not at all. The folder holds
 
 - ``summary.json``: the measured numbers, the settings, seeds, library versions and wall time;
 - each figure as ``<name>.png`` and ``<name>.svg``;
@@ -19,9 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +32,22 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from spectra.output import OutputBusyError, output_folder
+from spectra.parallel import sigterm_as_exit
 from spectra.plots.style import save_figure
-from spectra.results import library_versions, spread, staged_directory, to_jsonable
+from spectra.results import library_versions, spread, to_jsonable
 
-__all__ = ["format_spread", "format_table", "spread", "study_parser", "write_study"]
+__all__ = ["format_spread", "format_table", "spread", "study_output", "study_parser", "write_study"]
 
 
 def study_parser(name: str, description: str | None, *, seeds: Sequence[int] = (0, 1, 2)) -> argparse.ArgumentParser:
-    """The common arguments: --quick, --out (default results/<name>), --seeds, --no-progress."""
+    """The common arguments: --quick, --out (default results/<name>), --force, --seeds, --no-progress."""
     parser = argparse.ArgumentParser(
         prog=f"analysis/{name}.py", description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="reduced sizes (what the tests run)")
-    parser.add_argument("--out", type=Path, default=Path("results") / name, help=f"output directory (results/{name})")
+    parser.add_argument("--out", type=Path, default=Path("results") / name, help=f"output folder (results/{name})")
+    parser.add_argument("--force", action="store_true", help="replace an earlier output of this toolkit at --out")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(seeds), help=f"seeds (default {list(seeds)})")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
@@ -57,38 +63,57 @@ def format_table(frame: pd.DataFrame) -> str:
     return frame.to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
 
+@contextmanager
+def study_output(args: argparse.Namespace) -> Iterator[Path]:
+    """Claim ``args.out`` for this study before it computes anything; yield the folder to write into.
+
+    The results appear at ``args.out`` when the block ends without an error (see the module docstring);
+    SIGTERM ends the run like Ctrl-C, leaving ``args.out`` as it was. A refused or busy ``--out`` ends the
+    script at once with the reason on stderr and exit status 2.
+    """
+    with ExitStack() as stack:
+        stack.enter_context(sigterm_as_exit())
+        try:
+            staging = stack.enter_context(output_folder(args.out, force=args.force, kind="study"))
+        except (ValueError, TypeError, FileExistsError, OutputBusyError) as error:
+            print(f"{Path(sys.argv[0]).name}: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+        yield staging
+
+
 def write_study(
-    out: str | os.PathLike[str],
+    folder: Path,
     numbers: Mapping[str, Any],
     *,
+    study: str,
     settings: Mapping[str, Any] | None = None,
     seeds: Sequence[int] = (),
     figures: Mapping[str, Figure] | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
     wall_time: float | None = None,
-) -> Path:
-    """Write a study directory (see module docstring); closes the figures. Returns ``out``."""
-    out = Path(out)
+) -> None:
+    """Write summary.json, the figures and the tables of ``study`` into ``folder`` (from :func:`study_output`).
+
+    Closes the figures.
+    """
     figures = dict(figures or {})
     try:
-        with staged_directory(out, force=True) as staging:
-            for name, figure in figures.items():
-                save_figure(figure, staging / name)
-            for name, table in (tables or {}).items():
-                table.to_csv(staging / f"{name}.csv", index=False)
-            summary = {
-                "study": out.name,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "seeds": list(seeds),
-                "settings": dict(settings or {}),
-                "wall_time_s": wall_time,
-                "versions": library_versions(),
-                "figures": sorted(figures),
-                "tables": sorted(tables or {}),
-                **numbers,
-            }
-            (staging / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2))
+        for name, figure in figures.items():
+            save_figure(figure, folder / name)
+        for name, table in (tables or {}).items():
+            table.to_csv(folder / f"{name}.csv", index=False)
+        summary = {
+            "study": study,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "seeds": list(seeds),
+            "settings": dict(settings or {}),
+            "wall_time_s": wall_time,
+            "versions": library_versions(),
+            "figures": sorted(figures),
+            "tables": sorted(tables or {}),
+            **numbers,
+        }
+        (folder / "summary.json").write_text(json.dumps(to_jsonable(summary), indent=2))
     finally:
         for figure in figures.values():
             plt.close(figure)
-    return out

@@ -1,6 +1,8 @@
 """`spectra report`: a complete directory or nothing; every figure loads in a real browser."""
 
+import fcntl
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -13,13 +15,19 @@ import pytest
 
 from spectra import report as report_module
 from spectra.cli import main
+from spectra.output import output_folder
 from spectra.report import Section, build_report
 
 
-@pytest.fixture(scope="module")
-def smoke_report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report") / "out"
-    assert main(["report", "--out", str(out), "--profile", "smoke", "--no-progress"]) == 0
+@pytest.fixture(scope="session")
+def smoke_report(tmp_path_factory, worker_id):
+    """The smoke report, built once per test run: the pytest-xdist workers share it through a lock."""
+    root = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    out = root / "smoke_report"
+    with open(root / "smoke_report.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker builds it; the other waits here
+        if not out.exists():
+            assert main(["report", "--out", str(out), "--profile", "smoke", "--no-progress"]) == 0
     return out
 
 
@@ -49,7 +57,7 @@ def test_report_writes_html_figures_and_summary(smoke_report):
 def test_existing_directory_is_not_clobbered(smoke_report, capsys):
     before = (smoke_report / "summary.json").read_text()
     assert main(["report", "--out", str(smoke_report), "--profile", "smoke", "--no-progress"]) == 2
-    assert "pass --force" in capsys.readouterr().err
+    assert "holds an earlier spectra output; pass force=True (--force on the command line)" in capsys.readouterr().err
     assert (smoke_report / "summary.json").read_text() == before
 
 
@@ -128,3 +136,35 @@ def test_every_image_loads_in_headless_chromium(smoke_report):
     expected = len(re.findall(r"<img ", (Path(smoke_report) / "index.html").read_text()))
     assert total == expected > 0
     assert loaded == total
+
+
+def test_a_bad_out_is_refused_before_any_section_runs(tmp_path, monkeypatch, capsys):
+    ran = []
+    monkeypatch.setitem(report_module.SECTIONS, "probe", lambda profile, seed, progress: ran.append(profile))
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "papers")
+    monkeypatch.chdir(tmp_path)
+    cases = {
+        str(tmp_path / "notes.txt"): "which is a file",
+        str(tmp_path / "link"): "a symbolic link",
+        str(tmp_path / "papers"): "an existing folder that spectra did not write",
+        ".": "the current folder",
+    }
+    for out, reason in cases.items():
+        assert main(["report", "--out", out, "--sections", "probe", "--no-progress"]) == 2
+        assert reason in capsys.readouterr().err
+    assert main(["report", "--out", "r", "--sections", "probe", "--seed", str(2**70), "--no-progress"]) == 2
+    assert "seed: expected an integer seed between 0 and 2**63 - 1" in capsys.readouterr().err
+    assert ran == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "notes.txt", "papers"]
+
+
+def test_a_second_report_on_the_same_out_fails_at_once(tmp_path, monkeypatch, capsys):
+    ran = []
+    monkeypatch.setitem(report_module.SECTIONS, "probe", lambda profile, seed, progress: ran.append(profile))
+    out = tmp_path / "r"
+    with output_folder(out, kind="report"):  # another run holds out (its lock) while it computes
+        assert main(["report", "--out", str(out), "--sections", "probe", "--force", "--no-progress"]) == 2
+    assert f"process {os.getpid()} is writing now" in capsys.readouterr().err
+    assert ran == []

@@ -1,0 +1,1 @@
+"""Put first on ``PYTHONPATH`` of spectra's worker processes only: see :mod:`spectra._lifeline`."""
