@@ -26,13 +26,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from spectra._validation import check_positive_int
+from spectra._validation import check_positive_float, check_positive_int, fail
 from spectra.domain import uniform_grid
 from spectra.fourier import ErrorDynamics, FourierErrorRecorder, error_dynamics
 from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, count_parameters
 from spectra.ntk import NTKSpectrum, empirical_ntk, ntk_spectrum
 from spectra.partition import Breakpoints, breakpoints_1d
 from spectra.results import Result, to_jsonable
+from spectra.seeding import check_seed
 from spectra.targets import multiscale_1d
 from spectra.training import History, fit
 
@@ -50,6 +51,13 @@ class ComparisonSettings:
     ff_sigma: float = 10.0
     n_kernel: int = 256
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "n_train", "n_probe", "width", "depth", "ff_frequencies", "n_kernel"):
+            check_positive_int(name, getattr(self, name))
+        for name in ("lr", "repnet_s0", "ff_sigma"):
+            check_positive_float(name, getattr(self, name))
+        check_seed("seed", self.seed)
 
     @classmethod
     def quick(cls) -> ComparisonSettings:
@@ -125,7 +133,8 @@ def _kinks(model: nn.Module) -> Breakpoints:
 
 def compare_models(settings: ComparisonSettings = ComparisonSettings(), *, progress: bool = True) -> Comparison:
     """Train the three models on the multiscale target with equal steps; return errors and diagnostics."""
-    check_positive_int("steps", settings.steps)
+    if not isinstance(settings, ComparisonSettings):
+        fail("settings", "a ComparisonSettings", type(settings).__name__, TypeError)
     target = multiscale_1d()
     x = uniform_grid(target.domain, settings.n_train, endpoint=True, dtype=torch.float32)
     probe = uniform_grid(target.domain, settings.n_probe, dtype=torch.float32)  # periodic: DFT bins exact

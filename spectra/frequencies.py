@@ -23,13 +23,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from spectra._validation import check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    as_per_item,
+    as_real_array,
+    brief,
+    check_dimension,
+    check_points_memory,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.seeding import Seed, make_generator
 
 
 def _as_xi(argument: str, xi: np.ndarray | torch.Tensor | Sequence[float], dim: int) -> np.ndarray:
-    """Points as a float64 array (n, dim); a 1-D array is n points when dim == 1."""
-    xi = np.asarray(xi.detach().cpu() if isinstance(xi, torch.Tensor) else xi, dtype=np.float64)
+    """Finite points as a float64 array (n, dim); a 1-D array is n points when dim == 1."""
+    xi = as_real_array(argument, xi)
     if xi.ndim == 0 or (xi.ndim == 1 and dim == 1):
         xi = xi.reshape(-1, 1)
     elif xi.ndim == 1 and xi.shape[0] == dim:
@@ -37,6 +46,13 @@ def _as_xi(argument: str, xi: np.ndarray | torch.Tensor | Sequence[float], dim: 
     if xi.ndim != 2 or xi.shape[1] != dim:
         fail(argument, f"points of shape (n, {dim})", f"shape {xi.shape}")
     return xi
+
+
+def _sample_count(n: int, dim: int) -> int:
+    """The number of draws of ``sample(n)``: a positive int whose (n, dim) float64 draws fit in memory."""
+    n = check_positive_int("n", n)
+    check_points_memory("n", n, n, dim, 8)
+    return n
 
 
 class FrequencyDistribution(ABC):
@@ -80,12 +96,11 @@ class Gaussian(FrequencyDistribution):
 
     def __post_init__(self) -> None:
         check_positive_float("std", self.std)
-        check_positive_int("dim", self.dim)
-        mean = np.broadcast_to(np.asarray(self.mean, dtype=float), (self.dim,)).copy()
-        object.__setattr__(self, "_mean", mean)
+        check_dimension("dim", self.dim)
+        object.__setattr__(self, "_mean", as_per_item("mean", self.mean, self.dim, "dimension"))
 
     def sample(self, n: int, seed: Seed = None) -> torch.Tensor:
-        n = check_positive_int("n", n)
+        n = _sample_count(n, self.dim)
         z = torch.randn(n, self.dim, generator=make_generator(seed), dtype=torch.float64)
         return torch.as_tensor(self._mean) + self.std * z
 
@@ -110,11 +125,11 @@ class Uniform(FrequencyDistribution):
     dim: int = 1
 
     def __post_init__(self) -> None:
-        check_positive_int("dim", self.dim)
-        low = np.broadcast_to(np.asarray(self.low, dtype=float), (self.dim,)).copy()
-        high = np.broadcast_to(np.asarray(self.high, dtype=float), (self.dim,)).copy()
-        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high)) and np.all(high > low)):
-            fail("Uniform", "finite bounds with high > low", (self.low, self.high))
+        check_dimension("dim", self.dim)
+        low = as_per_item("low", self.low, self.dim, "dimension")
+        high = as_per_item("high", self.high, self.dim, "dimension")
+        if not np.all(high > low):
+            fail("high", f"high > low in every dimension (low = {low.tolist()})", high.tolist())
         object.__setattr__(self, "_low", low)
         object.__setattr__(self, "_high", high)
 
@@ -128,7 +143,7 @@ class Uniform(FrequencyDistribution):
         return float(np.prod(self._high - self._low))
 
     def sample(self, n: int, seed: Seed = None) -> torch.Tensor:
-        n = check_positive_int("n", n)
+        n = _sample_count(n, self.dim)
         u = torch.rand(n, self.dim, generator=make_generator(seed), dtype=torch.float64)
         return torch.as_tensor(self._low) + u * torch.as_tensor(self._high - self._low)
 
@@ -153,26 +168,21 @@ class Mixture(FrequencyDistribution):
     dim: int = field(init=False)
 
     def __post_init__(self) -> None:
-        components = tuple(self.components)
+        components = tuple(self.components) if isinstance(self.components, Sequence) else ()
         if not components or not all(isinstance(c, FrequencyDistribution) for c in components):
             fail("components", "a non-empty sequence of FrequencyDistribution", self.components, TypeError)
         dims = {c.dim for c in components}
         if len(dims) != 1:
             fail("components", "distributions of one dimension", sorted(dims))
-        weights = np.ones(len(components)) if self.weights is None else np.asarray(self.weights, dtype=float)
-        if (
-            weights.shape != (len(components),)
-            or np.any(weights < 0)
-            or not np.isfinite(weights).all()
-            or weights.sum() <= 0
-        ):
-            fail("weights", f"{len(components)} non-negative finite numbers, not all zero", self.weights)
+        weights = np.ones(len(components)) if self.weights is None else as_real_array("weights", self.weights)
+        if weights.shape != (len(components),) or np.any(weights < 0) or weights.sum() <= 0:
+            fail("weights", f"{len(components)} non-negative finite numbers, not all zero", brief(self.weights))
         object.__setattr__(self, "components", components)
         object.__setattr__(self, "weights", tuple((weights / weights.sum()).tolist()))
         object.__setattr__(self, "dim", dims.pop())
 
     def sample(self, n: int, seed: Seed = None) -> torch.Tensor:
-        n = check_positive_int("n", n)
+        n = _sample_count(n, self.dim)
         generator = make_generator(seed)
         which = torch.multinomial(
             torch.tensor(self.weights, dtype=torch.float64), n, replacement=True, generator=generator
@@ -208,13 +218,11 @@ class Empirical(FrequencyDistribution):
     dim: int = field(init=False)
 
     def __post_init__(self) -> None:
-        samples = np.asarray(
-            self.samples.detach().cpu() if isinstance(self.samples, torch.Tensor) else self.samples, dtype=np.float64
-        )
+        samples = as_real_array("samples", self.samples)
         samples = _as_xi("samples", samples, samples.shape[1] if samples.ndim == 2 else 1)
-        if len(samples) < 2 or not np.isfinite(samples).all():
+        if len(samples) < 2:
             fail("samples", "at least two finite frequency samples", f"{len(samples)} samples")
-        if self.bandwidth == "scott":
+        if isinstance(self.bandwidth, str) and self.bandwidth == "scott":
             spread = float(np.mean(np.std(samples, axis=0)))
             bandwidth = spread * len(samples) ** (-1.0 / (samples.shape[1] + 4))
             if bandwidth <= 0:
@@ -226,7 +234,7 @@ class Empirical(FrequencyDistribution):
         object.__setattr__(self, "dim", samples.shape[1])
 
     def sample(self, n: int, seed: Seed = None) -> torch.Tensor:
-        n = check_positive_int("n", n)
+        n = _sample_count(n, self.dim)
         generator = make_generator(seed)
         index = torch.randint(0, len(self.samples), (n,), generator=generator)
         noise = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
@@ -255,6 +263,8 @@ class Symmetrized(FrequencyDistribution):
     dim: int = field(init=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.base, FrequencyDistribution):
+            fail("base", "a FrequencyDistribution", type(self.base).__name__, TypeError)
         object.__setattr__(self, "dim", self.base.dim)
 
     def sample(self, n: int, seed: Seed = None) -> torch.Tensor:

@@ -44,8 +44,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectra._validation import as_points, check_positive_float, check_positive_int, check_same_length, fail
-from spectra.domain import Box, uniform_grid
+from spectra._validation import (
+    as_points,
+    as_real_array,
+    brief,
+    check_float_dtype,
+    check_model,
+    check_points_memory,
+    check_positive_float,
+    check_positive_int,
+    check_real,
+    check_same_length,
+    fail,
+)
+from spectra.domain import Box, BoxLike, as_box, uniform_grid
 from spectra.seeding import Seed
 from spectra.targets import Samples, SumOfSines, multiscale_1d, sample_target
 
@@ -56,7 +68,9 @@ def laplacian(u: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> tup
     The graph is kept (``create_graph=True``), so a loss built from Δu can be differentiated with respect to
     the parameters of u.
     """
-    x = x.detach().requires_grad_(True)
+    if not callable(u):
+        fail("u", "a callable u(x) such as a network", type(u).__name__, TypeError)
+    x = as_points("x", x).detach().requires_grad_(True)
     value = u(x)
     if value.dim() != 2 or value.shape[1] != 1:
         fail("u", "a function returning one output per point, shape (n, 1)", tuple(value.shape))
@@ -68,14 +82,17 @@ def laplacian(u: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> tup
     return value, total
 
 
-def box_boundary(box: Box, n_per_face: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+def box_boundary(box: BoxLike, n_per_face: int, *, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """Evenly spaced points on the faces of ``box``: ``n_per_face`` per axis of each face (corners included).
 
     In 1-D the boundary is the two end points (``n_per_face`` is ignored). In d-D each of the 2d faces carries
     a uniform grid of n_per_face^(d-1) points (endpoints included), so corners and edges appear on several
     faces; shape (2d · n_per_face^(d-1), d).
     """
+    box = as_box("box", box)
     n_per_face = check_positive_int("n_per_face", n_per_face)
+    dtype = check_float_dtype("dtype", dtype, allow_none=False)
+    check_points_memory("n_per_face", n_per_face, 2 * box.dim * n_per_face ** (box.dim - 1), box.dim, dtype.itemsize)
     if box.dim == 1:
         return torch.tensor([[box.lo[0]], [box.hi[0]]], dtype=dtype)
     faces = []
@@ -151,9 +168,7 @@ class InverseModel(nn.Module):
 
     def __init__(self, network: nn.Module, initial_coefficient: float = 1.0) -> None:
         super().__init__()
-        if not isinstance(network, nn.Module):
-            fail("network", "a torch.nn.Module", type(network).__name__, TypeError)
-        self.network = network
+        self.network = check_model("network", network)
         reference = next(iter(network.parameters()), None)
         dtype = reference.dtype if reference is not None else torch.get_default_dtype()
         k0 = check_positive_float("initial_coefficient", initial_coefficient)
@@ -279,8 +294,12 @@ def multiscale_poisson_2d(
     (m, -m) and (m, m) with amplitudes ±A/2 and phase 1/4 cycle. With integer ``low`` and ``high`` u* = 0 on
     the boundary.
     """
+    low, high = check_real("low", low), check_real("high", high)
+    amplitude = as_real_array("amplitudes", amplitudes)
+    if amplitude.shape != (2,):
+        fail("amplitudes", "two numbers (A_1, A_2)", brief(amplitudes))
     rows, values = [], []
-    for m, a in zip((low, high), amplitudes, strict=True):
+    for m, a in zip((low, high), amplitude.tolist(), strict=True):
         rows += [(m, -m), (m, m)]
         values += [a / 2, -a / 2]
     return Poisson(

@@ -28,29 +28,43 @@ from typing import overload
 import numpy as np
 import torch
 
-from spectra._validation import as_points, check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    as_per_item,
+    as_points,
+    as_real_array,
+    brief,
+    check_choice,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    check_real,
+    fail,
+)
 from spectra.domain import Box, BoxLike, as_box
 from spectra.seeding import Seed, numpy_rng
 
+# Float64 arrays per term that a target built from K terms holds (frequencies, amplitudes, phases, copies).
+ARRAYS_PER_TERM = 8
+
 
 def _frequency_matrix(argument: str, frequencies: np.ndarray | Sequence, dim: int | None) -> np.ndarray:
-    k = np.asarray(frequencies, dtype=np.float64)
+    k = as_real_array(argument, frequencies)
     if k.ndim == 1:  # K scalar frequencies in 1-D, or one frequency vector in d-D
         k = k[:, None] if dim in (None, 1) else k[None, :]
-    if k.ndim != 2 or (dim is not None and k.shape[1] != dim) or len(k) == 0 or not np.isfinite(k).all():
+    if k.ndim != 2 or (dim is not None and k.shape[1] != dim) or len(k) == 0:
         fail(argument, f"a non-empty array of finite frequencies of shape (K, {dim or 'd'})", f"shape {k.shape}")
     return k
 
 
-def _per_term(argument: str, values: np.ndarray | Sequence[float] | float, n_terms: int) -> np.ndarray:
-    array = (
-        np.broadcast_to(np.asarray(values, dtype=np.float64), (n_terms,))
-        if np.ndim(values) == 0
-        else np.asarray(values, dtype=np.float64)
+def _check_terms(argument: str, given: object, n_terms: int) -> None:
+    """Refuse targets with more terms than memory holds, before any array is made."""
+    check_memory(
+        argument,
+        given,
+        n_terms * ARRAYS_PER_TERM * 8,
+        subject=f"a sum of {n_terms} sinusoids",
+        advice=f"use fewer terms ({argument})",
     )
-    if array.shape != (n_terms,) or not np.isfinite(array).all():
-        fail(argument, f"{n_terms} finite numbers (one per term)", values)
-    return array.copy()
 
 
 class Target(ABC):
@@ -106,8 +120,8 @@ class SumOfSines(Target):
         k = _frequency_matrix("frequencies", self.frequencies, domain.dim)
         object.__setattr__(self, "domain", domain)
         object.__setattr__(self, "frequencies", k)
-        object.__setattr__(self, "amplitudes", _per_term("amplitudes", self.amplitudes, len(k)))
-        object.__setattr__(self, "phases", _per_term("phases", self.phases, len(k)))
+        object.__setattr__(self, "amplitudes", as_per_item("amplitudes", self.amplitudes, len(k), "term"))
+        object.__setattr__(self, "phases", as_per_item("phases", self.phases, len(k), "term"))
 
     def _evaluate(self, x: torch.Tensor) -> torch.Tensor:
         k = torch.as_tensor(self.frequencies, dtype=x.dtype, device=x.device)
@@ -136,7 +150,7 @@ class WindowedCosines(Target):
     def __post_init__(self) -> None:
         width = check_positive_float("width", self.width)
         k = _frequency_matrix("frequencies", self.frequencies, None)
-        center = np.broadcast_to(np.asarray(self.center, dtype=np.float64), (k.shape[1],)).copy()
+        center = as_per_item("center", self.center, k.shape[1], "dimension of the frequencies")
         domain = (
             Box(tuple(center - 8 * width), tuple(center + 8 * width))
             if self.domain is None
@@ -146,7 +160,7 @@ class WindowedCosines(Target):
             fail("domain", f"a box in {k.shape[1]} dimension(s), like the frequencies", domain)
         object.__setattr__(self, "width", width)
         object.__setattr__(self, "frequencies", k)
-        object.__setattr__(self, "amplitudes", _per_term("amplitudes", self.amplitudes, len(k)))
+        object.__setattr__(self, "amplitudes", as_per_item("amplitudes", self.amplitudes, len(k), "term"))
         object.__setattr__(self, "center", center)
         object.__setattr__(self, "domain", domain)
 
@@ -158,7 +172,7 @@ class WindowedCosines(Target):
         return window * (torch.cos(2 * math.pi * x @ k.T) @ a)
 
     def fourier_transform(self, xi: np.ndarray) -> np.ndarray:
-        xi = as_points("xi", np.asarray(xi, dtype=np.float64), self.dim).numpy()
+        xi = as_points("xi", as_real_array("xi", xi), self.dim).numpy()
         norm = (2 * math.pi * self.width**2) ** (self.dim / 2)
 
         def shifted_window(shift: np.ndarray) -> np.ndarray:  # transform of the window, evaluated at xi - shift
@@ -181,6 +195,8 @@ def rahaman(amplitudes: str = "equal", seed: Seed = 0, n_terms: int = 10, spacin
     """
     check_choice("amplitudes", amplitudes, ("equal", "increasing"))
     n_terms = check_positive_int("n_terms", n_terms)
+    spacing = check_positive_float("spacing", spacing)
+    _check_terms("n_terms", n_terms, n_terms)
     k = spacing * np.arange(1, n_terms + 1)
     a = np.ones(n_terms) if amplitudes == "equal" else np.arange(1, n_terms + 1) / n_terms
     phases = numpy_rng(seed).uniform(0.0, 1.0, n_terms)
@@ -193,14 +209,21 @@ def multiscale_1d(
     domain: BoxLike = (0.0, 1.0),
 ) -> SumOfSines:
     """Σ_i A_i sin(2π k_i x); the default is sin(2πx) + 0.1 sin(50πx) on [0, 1] (RepNet, PINN)."""
-    return SumOfSines(np.asarray(frequencies, dtype=float), np.asarray(amplitudes, dtype=float), 0.0, domain)
+    box = as_box("domain", domain)
+    if box.dim != 1:
+        fail("domain", "an interval (lo, hi): multiscale_1d is a function of one variable", box)
+    return SumOfSines(frequencies, amplitudes, 0.0, box)
 
 
 def multiscale_4d(low: float = 1.0, high: float = 8.0, amplitudes: tuple[float, float] = (1.0, 0.2)) -> SumOfSines:
     """Σ_j [A_low sin(2π·low·x_j) + A_high sin(2π·high·x_j)] on [0, 1]^4: two scales along every axis."""
+    low, high = check_real("low", low), check_real("high", high)
+    amplitude = as_real_array("amplitudes", amplitudes)
+    if amplitude.shape != (2,):
+        fail("amplitudes", "two numbers (A_low, A_high)", brief(amplitudes))
     eye = np.eye(4)
     k = np.concatenate([low * eye, high * eye])
-    a = np.concatenate([np.full(4, amplitudes[0]), np.full(4, amplitudes[1])])
+    a = np.repeat(amplitude, 4)
     return SumOfSines(k, a, 0.0, Box.cube(0.0, 1.0, 4))
 
 
@@ -214,6 +237,7 @@ def power_law_signal(n: int = 256, exponent: float = 1.0, seed: Seed = 0) -> Sum
     if n < 8:
         fail("n", "at least 8 grid points (frequencies up to n/4)", n)
     exponent = check_positive_float("exponent", exponent, allow_zero=True)
+    _check_terms("n", n, n // 4)
     k = np.arange(1, n // 4 + 1, dtype=float)
     return SumOfSines(k, k**-exponent, numpy_rng(seed).uniform(0.0, 1.0, len(k)), domain=(0.0, 1.0))
 
@@ -230,9 +254,8 @@ def windowed_cosines(
     The default is exp(-x²/4.5)(cos 2x + cos 6x) on [-12, 12] (reference/frequency-pde.md, section 7),
     whose frequencies 2 and 6 rad/unit are 1/π and 3/π cycles/unit.
     """
-    return WindowedCosines(
-        np.asarray(frequencies, dtype=float), amplitudes, width, center, (center - half_width, center + half_width)
-    )
+    center, half_width = check_real("center", center), check_positive_float("half_width", half_width)
+    return WindowedCosines(frequencies, amplitudes, width, center, (center - half_width, center + half_width))
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,6 +269,8 @@ class Samples:
 
 def sample_target(target: Target, points: torch.Tensor, noise: float = 0.0, seed: Seed = None) -> Samples:
     """Evaluate ``target`` at ``points`` (n, d), optionally adding N(0, noise²) observation noise."""
+    if not isinstance(target, Target):
+        fail("target", "a spectra.targets.Target", type(target).__name__, TypeError)
     x = as_points("points", points, target.dim)
     y = target(x)
     noise = check_positive_float("noise", noise, allow_zero=True)

@@ -17,8 +17,10 @@ An ``objective(model) -> loss`` replaces the mean data loss when the quantity to
 fit to (x, y), for example the residual loss of a physics-informed network (:mod:`spectra.pinn`).
 
 Checkpoints (``checkpoint=path``) hold the model, optimizer, random-generator and recorder states
-and the history so far. When the file exists, ``fit`` resumes from it and ends with exactly the
-numbers of an uninterrupted run.
+and the history so far, with a fingerprint of the run and a checksum (:mod:`spectra.checkpoint`).
+When the file exists, ``fit`` resumes from it and ends with exactly the numbers of an uninterrupted
+run, even after ``kill -9``; a checkpoint of a different run, or a damaged file, is refused with a
+message that names the file and what differs.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import os
 import time as timer
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +39,18 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from spectra._validation import as_points, check_choice, check_positive_float, check_positive_int, fail
-from spectra.results import Result, atomic_path, library_versions
+from spectra._validation import (
+    as_points,
+    check_choice,
+    check_float_dtype,
+    check_model,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
+from spectra.checkpoint import load_checkpoint, run_fingerprint, save_checkpoint
+from spectra.output import exclusive_lock, remove_leftover_files
+from spectra.results import Result, library_versions
 from spectra.seeding import make_generator
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
@@ -119,14 +132,16 @@ class History(Result):
     (R, P, c) on ``probe`` (P, d), and each ``records[name]`` (R, ...).
     """
 
-    steps: np.ndarray
-    time: np.ndarray
-    loss: np.ndarray
-    wall_time: np.ndarray
-    probe: np.ndarray
-    predictions: np.ndarray
-    probe_target: np.ndarray | None = None
-    records: dict[str, np.ndarray] = field(default_factory=dict)
+    steps: np.ndarray = Result.array_field(("R",), "int")
+    time: np.ndarray = Result.array_field(("R",))
+    loss: np.ndarray = Result.array_field(("R",))
+    wall_time: np.ndarray = Result.array_field(("R",))
+    probe: np.ndarray = Result.array_field(("P", "d"))
+    predictions: np.ndarray = Result.array_field(("R", "P", "c"))
+    probe_target: np.ndarray | None = Result.array_field(("P", "c"), optional=True)
+    records: dict[str, np.ndarray] = Result.array_dict_field(
+        ("R", "..."), ("bool", "int", "float", "complex"), default_factory=dict
+    )
     config: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
     versions: dict[str, str] = field(default_factory=dict)
@@ -207,21 +222,58 @@ class _Log:
         )
 
 
+_OPTIMIZER_CLASSES = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "lbfgs": torch.optim.LBFGS}
+
+
 def _make_optimizer(
     name: str, params: list[nn.Parameter], lr: float, options: Mapping[str, Any]
 ) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, **options)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, **options)
-    return torch.optim.LBFGS(params, lr=lr, **{"line_search_fn": "strong_wolfe", **options})
+    defaults = {"line_search_fn": "strong_wolfe"} if name == "lbfgs" else {}
+    optimizer_class = _OPTIMIZER_CLASSES[name]
+    try:
+        return optimizer_class(params, lr=lr, **{**defaults, **options})
+    except (TypeError, ValueError) as error:
+        fail("optimizer_options", f"keyword options of torch.optim.{optimizer_class.__name__} ({error})", dict(options))
 
 
-def _as_targets(y: Any, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    y = as_points("y", y, dtype=dtype, device=device)
+def _check_device(device: Any) -> torch.device:
+    """``device`` as a torch.device that exists on this machine (a tiny allocation proves it)."""
+    try:
+        device = torch.device(device)
+        torch.empty(1, device=device)
+    except (RuntimeError, TypeError, AssertionError) as error:
+        cuda = "" if torch.cuda.is_available() else "; torch.cuda.is_available() is False on this machine"
+        fail("device", f"a device available here, such as 'cpu' ({str(error).splitlines()[0]}{cuda})", device)
+    if device.type == "meta":
+        fail("device", "a device that holds data (not 'meta')", str(device))
+    return device
+
+
+def _as_targets(argument: str, y: Any, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    y = as_points(argument, y, dtype=dtype, device=device)
     if len(y) != n:
-        fail("y", f"{n} rows, one per row of x", f"{len(y)} rows")
+        fail(argument, f"{n} rows, one per row of {'x' if argument == 'y' else 'probe'}", f"{len(y)} rows")
     return y
+
+
+def _check_outputs(model: nn.Module, x: torch.Tensor, targets: Mapping[str, torch.Tensor | None]) -> None:
+    """The model's output for one sample must be (1, c) with c the column count of every target."""
+    training = model.training
+    model.eval()  # no batch statistics or dropout draws: the check must not change the run
+    try:
+        with torch.no_grad():
+            output = model(x[:1])
+    finally:
+        model.train(training)
+    if not isinstance(output, torch.Tensor):
+        fail("model", "a module whose forward returns a tensor", type(output).__name__, TypeError)
+    for argument, target in targets.items():
+        if target is not None and tuple(output.shape) != (1, target.shape[1]):
+            fail(
+                argument,
+                f"one column per model output (the model maps 1 sample to shape {tuple(output.shape)})",
+                f"{target.shape[1]} column(s)",
+            )
 
 
 def fit(
@@ -237,7 +289,7 @@ def fit(
     probe: torch.Tensor | None = None,
     probe_target: torch.Tensor | None = None,
     recorders: Sequence[Recorder] = (),
-    seed: int | None = 0,
+    seed: int | torch.Generator | None = 0,
     device: torch.device | str | None = None,
     dtype: torch.dtype | None = None,
     progress: bool = True,
@@ -251,8 +303,9 @@ def fit(
     Parameters
     ----------
     x, y:
-        Training inputs (N, d) and targets (N, c) (a 1-D y is read as (N, 1)). With an ``objective``,
-        x only supplies the default probe points and y (optional) their target values.
+        Training inputs (N, d) and targets (N, c) (a 1-D y is read as (N, 1)); c must be the model's
+        number of outputs. With an ``objective``, x only supplies the default probe points and y
+        (optional) their target values.
     optimizer:
         ``"adam"``, ``"sgd"`` (plain gradient descent when full batch and no momentum) or ``"lbfgs"``.
     lr, steps, batch_size:
@@ -269,51 +322,67 @@ def fit(
         Where and in which precision to train (default: those of the model's parameters).
     checkpoint, checkpoint_every:
         A file to save the training state to every ``checkpoint_every`` steps (default record_every);
-        when it exists, training resumes from it.
+        when it exists, training resumes from it, ending with exactly the numbers of an uninterrupted
+        run. The file records a fingerprint of the run (:mod:`spectra.checkpoint`): a resume with other
+        data, probe, seed, model (architecture or initial state) or optimiser settings is refused. A run
+        holds a lock on the file, so two runs cannot write it at once.
     objective:
         ``objective(model)`` returns the scalar loss to minimise in place of the mean data loss (full batch
         only). It is also the ``loss`` recorded at snapshots, evaluated with gradients enabled because it
         may differentiate the model with respect to its inputs (a PDE residual).
     """
-    if not isinstance(model, nn.Module):
-        fail("model", "a torch.nn.Module", type(model).__name__, TypeError)
+    check_model("model", model)
     check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = check_positive_float("lr", lr)
     steps = check_positive_int("steps", steps)
     record_every = check_positive_int(
         "record_every", record_every if record_every is not None else max(1, steps // 100)
     )
-    checkpoint_every = check_positive_int("checkpoint_every", checkpoint_every or record_every)
+    checkpoint_every = check_positive_int(
+        "checkpoint_every", checkpoint_every if checkpoint_every is not None else record_every
+    )
     if batch_size is not None:
         batch_size = check_positive_int("batch_size", batch_size)
+    if optimizer_options is not None and not isinstance(optimizer_options, Mapping):
+        fail("optimizer_options", "a mapping of keyword options", optimizer_options, TypeError)
+    optimizer_options = dict(optimizer_options or {})
     if objective is not None and not callable(objective):
         fail("objective", "a callable objective(model) -> scalar loss", type(objective).__name__, TypeError)
     if objective is not None and batch_size is not None:
         fail("batch_size", "None (full batch) when an objective replaces the data loss", batch_size)
     if y is None and objective is None:
         fail("y", "training targets (N, c), or an objective that replaces the data loss", None)
+    check_float_dtype("dtype", dtype)
+    if checkpoint is not None and not isinstance(checkpoint, (str, os.PathLike)):
+        fail("checkpoint", "a file path", checkpoint, TypeError)
+    if isinstance(recorders, (str, Recorder)) or not isinstance(recorders, Sequence):
+        fail("recorders", "a sequence of Recorder objects", recorders, TypeError)
     names = [getattr(r, "name", None) for r in recorders]
     for recorder, name in zip(recorders, names, strict=True):
         if not callable(getattr(recorder, "record", None)) or not isinstance(name, str):
             fail("recorders", "Recorder objects with a name and a record(model, snapshot) method", recorder, TypeError)
     if len(set(names)) != len(names):
         fail("recorders", "recorders with distinct names", names)
+    generator = make_generator(seed)
 
     reference = next(iter(model.parameters()), None)
     if reference is None:
         fail("model", "a module with trainable parameters", model)
     dtype = dtype or reference.dtype
-    device = torch.device(device) if device is not None else reference.device
+    if not dtype.is_floating_point:
+        fail("dtype", "a floating-point dtype (the model's parameters are not floating point)", dtype, TypeError)
+    device = _check_device(device) if device is not None else reference.device
     model.to(device=device, dtype=dtype)
     x = as_points("x", x, dtype=dtype, device=device)
-    y = None if y is None else _as_targets(y, len(x), dtype, device)
+    y = None if y is None else _as_targets("y", y, len(x), dtype, device)
     if probe is None:
         probe, probe_target = x, (y if probe_target is None else probe_target)
     probe = as_points("probe", probe, x.shape[1], dtype=dtype, device=device)
     if probe_target is not None:
-        probe_target = _as_targets(probe_target, len(probe), dtype, device)
+        probe_target = _as_targets("probe_target", probe_target, len(probe), dtype, device)
     if batch_size is not None and batch_size > len(x):
         fail("batch_size", f"at most the number of samples ({len(x)})", batch_size)
+    _check_outputs(model, x, {"y": y, "probe_target": probe_target})
 
     config = {
         "model": type(model).__name__,
@@ -327,119 +396,154 @@ def fit(
         "input_dim": x.shape[1],
         "output_dim": None if y is None else y.shape[1],
         "dtype": str(dtype),
-        "optimizer_options": dict(optimizer_options or {}),
+        "optimizer_options": optimizer_options,
     }
     if objective is not None:
         config["objective"] = getattr(objective, "__qualname__", type(objective).__qualname__)
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = _make_optimizer(optimizer, params, lr, optimizer_options or {})
-    generator = make_generator(seed if seed is not None else None)
+    opt = _make_optimizer(optimizer, params, lr, optimizer_options)
     log = _Log()
-    elapsed_before = 0.0
-    start = 0
-    if checkpoint is not None and Path(checkpoint).exists():
-        start, elapsed_before = _restore(checkpoint, config, model, opt, generator, log, recorders)
-    clock_start = timer.perf_counter()
+    run = _Run(config, model, opt, generator, log, recorders)
 
-    def snapshot(step: int) -> None:
-        with torch.no_grad():
-            prediction = model(probe).detach()
-            data_loss = mean_loss(model(x), y) if objective is None else None
-        # An objective may differentiate the model with respect to its inputs: it needs gradients enabled.
-        loss = float(data_loss if objective is None else objective(model).detach())
-        if not np.isfinite(loss):
-            _diverged(step, loss)
-        view = Snapshot(step, lr * step, x, y, probe, probe_target, prediction)
-        log.steps.append(step)
-        log.loss.append(loss)
-        log.predictions.append(prediction.cpu())
-        for recorder in recorders:
-            for key, value in recorder.record(model, view).items():
-                log.records.setdefault(f"{recorder.name}/{key}", []).append(torch.as_tensor(np.asarray(value)))
-        log.wall_time.append(elapsed_before + timer.perf_counter() - clock_start)
-        bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
+    with ExitStack() as guard:
+        if checkpoint is not None:
+            guard.enter_context(exclusive_lock(checkpoint, argument="checkpoint"))
+            remove_leftover_files(Path(checkpoint))
+            run.fingerprint = run_fingerprint(
+                x=x,
+                y=y,
+                probe=probe,
+                probe_target=probe_target,
+                seed=seed,
+                model=model,
+                optimizer=optimizer,
+                lr=lr,
+                optimizer_options=optimizer_options,
+                batch_size=batch_size,
+                record_every=record_every,
+                recorders=names,
+                objective=config.get("objective"),
+                dtype=dtype,
+            )
+            if Path(checkpoint).exists():
+                run.restore(checkpoint, device)
+        clock_start = timer.perf_counter()
 
-    def _diverged(step: int, loss: float) -> None:
-        history = log.to_history(lr, probe, probe_target, config, seed)
-        last = f"step {log.steps[-1]}" if log.steps else "no step"
-        raise TrainingDivergedError(
-            f"training diverged: the loss became {loss} at step {step} (lr={lr}); "
-            f"the History up to {last} is in error.history. Try a smaller lr.",
-            step,
-            history,
-        )
+        def elapsed() -> float:
+            return run.elapsed_before + timer.perf_counter() - clock_start
 
-    def closure() -> torch.Tensor:
-        opt.zero_grad(set_to_none=True)
-        if batch_size is None:
-            xb, yb = x, y
-        else:
-            index = batch_index[0]
-            xb, yb = x[index], y[index]
-        loss = mean_loss(model(xb), yb) if objective is None else objective(model)
-        loss.backward()
-        return loss
+        def snapshot(step: int) -> None:
+            with torch.no_grad():
+                prediction = model(probe).detach()
+                data_loss = mean_loss(model(x), y) if objective is None else None
+            # An objective may differentiate the model with respect to its inputs: it needs gradients enabled.
+            loss = float(data_loss if objective is None else objective(model).detach())
+            if not np.isfinite(loss):
+                _diverged(step, loss)
+            view = Snapshot(step, lr * step, x, y, probe, probe_target, prediction)
+            log.steps.append(step)
+            log.loss.append(loss)
+            log.predictions.append(prediction.cpu())
+            for recorder in recorders:
+                for key, value in recorder.record(model, view).items():
+                    log.records.setdefault(f"{recorder.name}/{key}", []).append(torch.as_tensor(np.asarray(value)))
+            log.wall_time.append(elapsed())
+            bar.set_postfix(loss=f"{loss:.3e}", refresh=False)
 
-    batch_index: list[torch.Tensor] = [torch.empty(0, dtype=torch.long)]
-    with tqdm(total=steps, initial=start, disable=not progress, desc=f"fit {type(model).__name__}") as bar:
-        if start == 0:
-            snapshot(0)
-        for step in range(start + 1, steps + 1):
-            if batch_size is not None:
-                batch_index[0] = torch.randperm(len(x), generator=generator)[:batch_size].to(device)
-            loss = opt.step(closure)
-            if not torch.isfinite(loss):
-                _diverged(step, float(loss))
-            if step % record_every == 0 or step == steps:
-                snapshot(step)
-            if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
-                _save_checkpoint(
-                    checkpoint,
-                    step,
-                    config,
-                    model,
-                    opt,
-                    generator,
-                    log,
-                    recorders,
-                    elapsed_before + timer.perf_counter() - clock_start,
-                )
-            bar.update(1)
+        def _diverged(step: int, loss: float) -> None:
+            history = log.to_history(lr, probe, probe_target, config, seed)
+            last = f"step {log.steps[-1]}" if log.steps else "no step"
+            advice = (
+                "Try a smaller lr."
+                if step > 0
+                else "This is before any update: the model or the data give non-finite values (not the lr)."
+            )
+            raise TrainingDivergedError(
+                f"training diverged: the loss became {loss} at step {step} (lr={lr}); "
+                f"the History up to {last} is in error.history. {advice}",
+                step,
+                history,
+            )
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad(set_to_none=True)
+            if batch_size is None:
+                xb, yb = x, y
+            else:
+                index = batch_index[0]
+                xb, yb = x[index], y[index]
+            loss = mean_loss(model(xb), yb) if objective is None else objective(model)
+            loss.backward()
+            return loss
+
+        batch_index: list[torch.Tensor] = [torch.empty(0, dtype=torch.long)]
+        if run.start > steps:
+            fail("steps", f"at least the checkpoint's step {run.start}", steps)
+        with tqdm(total=steps, initial=run.start, disable=not progress, desc=f"fit {type(model).__name__}") as bar:
+            if run.start == 0:
+                snapshot(0)
+            for step in range(run.start + 1, steps + 1):
+                if batch_size is not None:
+                    batch_index[0] = torch.randperm(len(x), generator=generator)[:batch_size].to(device)
+                loss = opt.step(closure)
+                if not torch.isfinite(loss):
+                    # opt.step returns the loss evaluated before its update: that of the model after step - 1.
+                    _diverged(step - 1, float(loss.detach()))
+                if step % record_every == 0 or step == steps:
+                    snapshot(step)
+                if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
+                    run.save(checkpoint, step, elapsed())
+                bar.update(1)
     return log.to_history(lr, probe, probe_target, config, seed)
 
 
-def _save_checkpoint(path, step, config, model, opt, generator, log, recorders, elapsed) -> None:
-    state = {
-        "step": step,
-        "config": config,
-        "elapsed": elapsed,
-        "model": model.state_dict(),
-        "optimizer": opt.state_dict(),
-        "generator": generator.get_state(),
-        "log": log.state_dict(),
-        "recorders": [r.state_dict() for r in recorders],
-    }
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+@dataclass
+class _Run:
+    """The state a checkpoint saves and restores (see :mod:`spectra.checkpoint` for the file)."""
 
+    config: dict[str, Any]
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    log: _Log
+    recorders: Sequence[Recorder]
+    fingerprint: dict[str, str] = field(default_factory=dict)
+    start: int = 0
+    elapsed_before: float = 0.0
 
-def _restore(path, config, model, opt, generator, log, recorders) -> tuple[int, float]:
-    state = torch.load(path, weights_only=True)
-    saved = {k: v for k, v in state["config"].items() if k != "steps"}
-    wanted = {k: v for k, v in config.items() if k != "steps"}
-    if saved != wanted:
-        differences = {
-            k: (saved.get(k), wanted.get(k)) for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k)
+    def save(self, path: str | os.PathLike[str], step: int, elapsed: float) -> None:
+        state = {
+            "step": step,
+            "config": self.config,
+            "elapsed": elapsed,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "generator": self.generator.get_state(),
+            "log": self.log.state_dict(),
+            "recorders": [r.state_dict() for r in self.recorders],
         }
-        fail("checkpoint", "a checkpoint of the same training set-up (saved, requested)", differences)
-    if state["step"] > config["steps"]:
-        fail("steps", f"at least the checkpoint's step {state['step']}", config["steps"])
-    if len(state["recorders"]) != len(recorders):
-        fail("recorders", f"the {len(state['recorders'])} recorder(s) of the checkpoint", len(recorders))
-    model.load_state_dict(state["model"])
-    opt.load_state_dict(state["optimizer"])
-    generator.set_state(state["generator"])
-    log.load_state_dict(state["log"])
-    for recorder, recorder_state in zip(recorders, state["recorders"], strict=True):
-        recorder.load_state_dict(recorder_state)
-    return int(state["step"]), float(state["elapsed"])
+        save_checkpoint(path, state, self.fingerprint)
+
+    def restore(self, path: str | os.PathLike[str], device: torch.device) -> None:
+        """Load the state saved at ``path`` (checked against this run's fingerprint) onto ``device``."""
+        state = load_checkpoint(path, self.fingerprint)
+        if len(state["recorders"]) != len(self.recorders):
+            fail("recorders", f"the {len(state['recorders'])} recorder(s) of the checkpoint", len(self.recorders))
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])  # moves its tensors to the parameters' device
+        self.generator.set_state(state["generator"])
+        self.log.load_state_dict(state["log"])
+        for recorder, recorder_state in zip(self.recorders, state["recorders"], strict=True):
+            recorder.load_state_dict(_to_device(recorder_state, device))
+        self.start, self.elapsed_before = int(state["step"]), float(state["elapsed"])
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    """``value`` with every tensor inside (dicts, lists, tuples) moved to ``device``."""
+    if isinstance(value, torch.Tensor):
+        return value.to(device)
+    if isinstance(value, Mapping):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_device(v, device) for v in value)
+    return value

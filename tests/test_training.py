@@ -59,7 +59,10 @@ def test_checkpoint_resume_equals_the_uninterrupted_run(data, tmp_path, optimize
 def test_checkpoint_of_another_setup_is_refused(data, tmp_path):
     path = tmp_path / "run.pt"
     run(data, steps=10, checkpoint=path)
-    with pytest.raises(ValueError, match="checkpoint: expected a checkpoint of the same training set-up.*lr"):
+    with pytest.raises(
+        ValueError,
+        match=r"checkpoint: expected a checkpoint of this training run.*another lr \(saved '0.01', now '0.5'\)",
+    ):
         run(data, steps=20, lr=0.5, checkpoint=path)
 
 

@@ -38,6 +38,13 @@ from spectra.fem.problem import FrequencyProblem
 from spectra.fem.solution import PDESolution
 from spectra.frequencies import FrequencyDistribution
 
+# Rough costs for refusing oversized requests up front (measured orders of magnitude, with margin): memory per
+# node (mesh, dof maps, M, K and the LU factors) and time per Crank–Nicolson step (a fixed overhead plus a
+# sparse product and an LU solve per node; 2-D factors fill in more).
+BYTES_PER_NODE = 4096
+SECONDS_PER_STEP = 2e-5
+SECONDS_PER_NODE_STEP = {1: 5e-8, 2: 1e-6}
+
 INSTALL_HINT = (
     "FrequencyPDE needs DOLFINx 0.11 with real PETSc. Install it with pip, "
     "`pip install 'spectra[fem]'` (the dolfinx-solver-real wheel, Python >= 3.12, Linux x86_64), or with "
@@ -217,7 +224,7 @@ class FrequencyPDE(FrequencyProblem):
     communicator (default COMM_WORLD). ``solve(u0, times, scheme="crank-nicolson" | "backward-euler",
     dt=None)`` returns a :class:`~spectra.fem.solution.PDESolution`, identical on every process.
 
-    Raises ImportError (saying how to install DOLFINx) when DOLFINx is missing.
+    Raises ImportError (saying how to install DOLFINx) when DOLFINx is missing (after checking the arguments).
     """
 
     solver_name = "dolfinx"
@@ -235,9 +242,15 @@ class FrequencyPDE(FrequencyProblem):
         tolerance: float = 1e-4,
         comm: Any = None,
     ) -> None:
-        self._lib = dolfinx_modules()
         super().__init__(rho_w, sigma_a, c, window, dim, cells, degree, tolerance=tolerance)
+        self._lib = dolfinx_modules()
         self.comm = self._lib.MPI.COMM_WORLD if comm is None else comm
+
+    def _grid_bytes(self, nodes: int) -> float:
+        return nodes * BYTES_PER_NODE
+
+    def _step_seconds(self, nodes: int) -> float:
+        return SECONDS_PER_STEP + nodes * SECONDS_PER_NODE_STEP[self.dim]
 
     def _make_operator(self, grid: NodeGrid) -> _DolfinxOperator:
         if self._cache is not None:

@@ -12,11 +12,13 @@ window by the same tensor-product interpolation the elements use: exact, with no
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from spectra._validation import fail
+from spectra._validation import check_choice, check_positive_int, fail
 from spectra.domain import Box
 
 _OUTSIDE_TOLERANCE = 1e-9  # fraction of a cell: round-off at the window's edge is not "outside"
@@ -43,8 +45,12 @@ class NodeGrid:
     degree: int = 1
 
     def __post_init__(self) -> None:
-        if len(self.cells) != self.window.dim:
+        if not isinstance(self.window, Box):
+            fail("window", "a spectra.domain.Box", type(self.window).__name__, TypeError)
+        if not isinstance(self.cells, Sequence) or len(self.cells) != self.window.dim:
             fail("cells", f"{self.window.dim} cell count(s), one per axis of the window", self.cells)
+        object.__setattr__(self, "cells", tuple(check_positive_int("cells", n) for n in self.cells))
+        check_choice("degree", self.degree, (1, 2))
 
     @property
     def dim(self) -> int:
@@ -57,7 +63,7 @@ class NodeGrid:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
     @property
     def cell_size(self) -> np.ndarray:

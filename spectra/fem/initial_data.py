@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from spectra._validation import _Described, describe, fail
+from spectra._validation import _Described, as_real_array, check_positive_float, check_positive_int, describe, fail
 from spectra.targets import Target
 
 InitialDataLike = Callable[[np.ndarray], Any] | Target | tuple
@@ -73,13 +73,12 @@ def _residual_transform(x: np.ndarray, values: np.ndarray, weights: np.ndarray) 
 
 
 def _as_array(value: Any) -> np.ndarray:
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value, dtype=np.float64)
+    return as_real_array("u0", value, finite=False)  # finiteness is checked with its own message
 
 
 def as_initial_data(u0: InitialDataLike, dim: int, c: float) -> InitialData:
     """Read ``u0`` in any of the accepted forms (module docstring) as an :class:`InitialData`."""
+    dim, c = check_positive_int("dim", dim), check_positive_float("c", c)
     if isinstance(u0, InitialData):
         if u0.dim != dim:
             fail("u0", f"initial data in {dim} dimension(s)", _Described(f"{u0.description} in {u0.dim}"))

@@ -66,7 +66,9 @@ import torch
 from spectra._validation import (
     _Described,
     as_points,
+    as_real_array,
     check_choice,
+    check_memory,
     check_positive_float,
     check_positive_int,
     describe,
@@ -87,7 +89,7 @@ from spectra.fem.problem import (
 )
 from spectra.fem.reference import ReferenceSolver, p1_matrices
 from spectra.fourier import continuous_ft, grid_layout, is_uniform_grid, nudft
-from spectra.frequencies import FrequencyDistribution
+from spectra.frequencies import FrequencyDistribution, _as_xi
 from spectra.results import Result
 from spectra.targets import Target
 
@@ -95,6 +97,7 @@ METHODS = ("auto", "data", "nodes")
 MAX_DENSE = 8192  # largest side of the dense Hermitian eigenproblem
 CELLS_PER_PERIOD = 4  # at least this many cells per period of exp(-2πi xi x) at the farthest data point
 BLOCK_ENTRIES = 1 << 22  # nodes × data points per tile of the assembly of S (32 MiB of float64)
+NODE_ARRAYS = 16  # float64 arrays per node of the P1 assembly (nodes, density, sparse matrices, phases)
 
 
 def _as_data(x: Any, weights: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +105,7 @@ def _as_data(x: Any, weights: Any) -> tuple[np.ndarray, np.ndarray]:
     points = as_points("x", x, 1, dtype=torch.float64).cpu().numpy()[:, 0]
     if weights is None:
         return points, np.full(len(points), 1.0 / len(points))
-    w = np.asarray(weights.detach().cpu() if isinstance(weights, torch.Tensor) else weights, dtype=np.float64)
-    w = w.reshape(-1)
+    w = as_real_array("weights", weights).reshape(-1)
     if w.shape != points.shape or not np.all(np.isfinite(w)) or np.any(w <= 0):
         fail("weights", f"{len(points)} finite positive loss weights, one per point of x", _Described(describe(w)))
     return points, w
@@ -157,27 +159,27 @@ class NonuniformSolution(Result):
     of the data (:func:`peak_data_density`).
     """
 
-    times: np.ndarray
-    residual: np.ndarray
-    x: np.ndarray
-    weights: np.ndarray
-    initial: np.ndarray
+    times: np.ndarray = Result.array_field(("T",))
+    residual: np.ndarray = Result.array_field(("T", "N"))
+    x: np.ndarray = Result.array_field(("N",))
+    weights: np.ndarray = Result.array_field(("N",))
+    initial: np.ndarray = Result.array_field(("N",))
     window: float
     cells: int
     method: str
     sigma_a: float
-    rates: np.ndarray
+    rates: np.ndarray = Result.array_field(("M",))  # M modes of the discretisation
     space_error_estimate: float = float("nan")
     data_density: float = float("nan")
 
     def evaluate(self, xi: np.ndarray | Sequence[float]) -> np.ndarray:
         """v_hat(xi, t) = Σ_k w_k r_k(t) exp(-2πi xi x_k) at frequencies ``xi`` (k,) or (k, 1): complex (T, k)."""
-        xi = np.asarray(xi, dtype=np.float64).reshape(-1)
+        xi = _as_xi("xi", xi, 1)[:, 0]
         return np.stack([continuous_ft(self.x, r, xi, weights=self.weights) for r in self.residual])
 
     def initial_at(self, xi: np.ndarray | Sequence[float]) -> np.ndarray:
         """v_hat(xi, 0): complex (k,)."""
-        return continuous_ft(self.x, self.initial, np.asarray(xi, dtype=np.float64).reshape(-1), weights=self.weights)
+        return continuous_ft(self.x, self.initial, _as_xi("xi", xi, 1)[:, 0], weights=self.weights)
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per (t, data point) with columns t, point, x, residual."""
@@ -295,6 +297,9 @@ class NonuniformSolver:
         self.data_density = peak_data_density(self.x, self.weights)
         self.window = None if window is None else check_positive_float("window", window)
         self.cells = None if cells is None else check_positive_int("cells", cells)
+        if self.cells is not None:
+            need = NODE_ARRAYS * 8 * (cells + 1)
+            check_memory("cells", cells, need, subject=f"a mesh of {cells} cells", advice="use fewer cells")
         self.method = check_choice("method", method, METHODS)
         self.tolerance = check_positive_float("tolerance", tolerance)
         self._cache: tuple[tuple[float, int], _DataForm | _NodeForm] | None = None
@@ -446,8 +451,8 @@ class UniformDataEquation:
         """:meth:`solve` for several densities c (C,) at once, from one modal solution: complex (C, T, k)."""
         points, w = _as_data(x, weights)
         r0 = _as_residual(residual, points)
-        constants = np.asarray(c, dtype=np.float64).reshape(-1)
-        if len(constants) == 0 or not np.all(np.isfinite(constants)) or np.any(constants <= 0):
+        constants = as_real_array("c", c).reshape(-1)
+        if len(constants) == 0 or np.any(constants <= 0):
             fail("c", "finite positive data densities", c)
         times = check_times(times)
         nyquist = nyquist_frequency(points)
@@ -469,5 +474,5 @@ class UniformDataEquation:
             # expected, and the equation is posed on the window only.
             warnings.simplefilter("ignore", WindowWarning)
             solution = self.solver.solve((points[:, None], r0, w), unique, scheme="exact")
-        values = solution.evaluate(np.asarray(xi, dtype=np.float64).reshape(-1))
+        values = solution.evaluate(_as_xi("xi", xi, 1))
         return values[np.searchsorted(unique, scaled)]

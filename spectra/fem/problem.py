@@ -27,6 +27,11 @@ independently under the same real operator.
 Given choices are checked with the same estimates: a window that leaves more than 1e-6 of the initial
 energy outside raises a :class:`WindowWarning` with the fraction; cells or dt whose estimated error
 exceeds 1e-2 raise a :class:`ResolutionWarning` with the estimate and a value that would do.
+
+Requests too large to run are refused (a ValueError naming the argument, with the estimate) before anything
+is assembled: cells whose operator would need more than ``spectra._validation.MAX_MEMORY_GB`` (each solver
+estimates its own memory per node), and a time plan estimated to take longer than ``MAX_SOLVE_SECONDS``
+(steps × the solver's cost per step; the modal reference solver's steps cost nothing).
 """
 
 from __future__ import annotations
@@ -41,7 +46,16 @@ from typing import Any, Protocol, Self
 import numpy as np
 from scipy.integrate import trapezoid
 
-from spectra._validation import _Described, check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    _Described,
+    as_real_array,
+    brief,
+    check_choice,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.domain import Box, BoxLike, as_box
 from spectra.fem.grid import NodeGrid
 from spectra.fem.initial_data import InitialData, InitialDataLike, as_initial_data
@@ -57,6 +71,7 @@ PROBE_POINTS = {1: 8193, 2: 257}  # probe grid per axis for densities, energies 
 MIN_CELLS = 16
 MAX_CELLS = {1: 100_000, 2: 512}  # per axis, for the default mesh
 MAX_DEFAULT_STEPS = 200_000
+MAX_SOLVE_SECONDS = 3600.0  # a solve estimated to take longer is refused before it starts
 INTERPOLATION_CONSTANT = {1: 1 / math.sqrt(120), 2: 1 / (6 * math.sqrt(840))}
 
 
@@ -275,12 +290,23 @@ def time_plan(times: np.ndarray, dt: float) -> list[tuple[int, float]]:
     return plan
 
 
+def as_window(window: BoxLike | float, dim: int) -> Box:
+    """The frequency window: a number Xi for [-Xi, Xi]^dim, or a box in ``dim`` dimensions."""
+    if isinstance(window, (int, float, np.integer, np.floating)) and not isinstance(window, bool):
+        half = check_positive_float("window", window)
+        return Box.cube(-half, half, dim)
+    box = as_box("window", window)
+    if box.dim != dim:
+        fail("window", f"a box in {dim} dimension(s)", window)
+    return box
+
+
 def check_times(times: Any) -> np.ndarray:
-    array = np.atleast_1d(np.asarray(times, dtype=np.float64))
-    if array.ndim != 1 or len(array) == 0 or not np.isfinite(array).all() or array[0] < 0:
-        fail("times", "a non-empty 1-D array of finite times t ≥ 0", times)
+    array = np.atleast_1d(as_real_array("times", times))
+    if array.ndim != 1 or len(array) == 0 or array[0] < 0:
+        fail("times", "a non-empty 1-D array of finite times t ≥ 0", brief(times))
     if np.any(np.diff(array) <= 0):
-        fail("times", "strictly increasing times", times)
+        fail("times", "strictly increasing times", brief(times))
     return array
 
 
@@ -331,15 +357,19 @@ class FrequencyProblem(ABC):
     ) -> None:
         if not isinstance(rho_w, FrequencyDistribution):
             fail("rho_w", "a FrequencyDistribution from spectra.frequencies", type(rho_w).__name__, TypeError)
+        if rho_w.dim not in (1, 2):
+            fail("rho_w", "a density in 1 or 2 dimensions", _Described(f"one in {rho_w.dim}"))
         self.dim = rho_w.dim if dim is None else check_positive_int("dim", dim)
-        if self.dim != rho_w.dim or self.dim not in (1, 2):
-            fail("dim", f"1 or 2, the dimension of rho_w ({rho_w.dim})", dim)
+        if self.dim != rho_w.dim:
+            fail("dim", f"the dimension of rho_w ({rho_w.dim})", dim)
         self.rho_w = rho_w
         self.sigma_a = check_positive_float("sigma_a", sigma_a, allow_zero=True)
         self.c = check_positive_float("c", c)
-        self.window = None if window is None else self._as_window(window)
-        self.cells = None if cells is None else self._as_cells(cells)
+        self.window = None if window is None else as_window(window, self.dim)
         self.degree = int(check_choice("degree", degree, (1, 2)))
+        self.cells = None if cells is None else self._as_cells(cells)
+        if self.cells is not None:
+            self._check_grid(self.cells, "pass fewer cells")
         self.tolerance = check_positive_float("tolerance", tolerance)
         self._cache: tuple[NodeGrid, Operator] | None = None
 
@@ -350,20 +380,37 @@ class FrequencyProblem(ABC):
             fail("target", "a spectra.targets.Target", type(target).__name__, TypeError)
         return cls(rho_w, sigma_a, 1.0 / target.domain.volume, **kwargs)
 
-    def _as_window(self, window: BoxLike | float) -> Box:
-        if isinstance(window, (int, float)) and not isinstance(window, bool):
-            half = check_positive_float("window", window)
-            return Box.cube(-half, half, self.dim)
-        box = as_box("window", window)
-        if box.dim != self.dim:
-            fail("window", f"a box in {self.dim} dimension(s)", window)
-        return box
-
     def _as_cells(self, cells: int | Sequence[int]) -> tuple[int, ...]:
-        counts = [cells] * self.dim if isinstance(cells, (int, np.integer)) else list(cells)
+        sequence = isinstance(cells, (Sequence, np.ndarray)) and not isinstance(cells, str)
+        counts = list(cells) if sequence else [cells] * self.dim
         if len(counts) != self.dim:
             fail("cells", f"an int or {self.dim} ints, one per axis", cells)
         return tuple(check_positive_int("cells", n) for n in counts)
+
+    @abstractmethod
+    def _grid_bytes(self, nodes: int) -> float:
+        """Estimated memory of the solver's discrete operator on a grid of ``nodes`` nodes."""
+
+    @abstractmethod
+    def _step_seconds(self, nodes: int) -> float:
+        """Estimated seconds of one time step on ``nodes`` nodes (0 when steps cost nothing)."""
+
+    def _check_grid(self, cells: tuple[int, ...], advice: str) -> None:
+        """Refuse, before assembling anything, a mesh whose operator would not fit in memory."""
+        nodes = math.prod(n * self.degree + 1 for n in cells)
+        subject = f"the {self.solver_name} operator on {nodes} nodes ({' × '.join(map(str, cells))} cells)"
+        check_memory("cells", cells, self._grid_bytes(nodes), subject=subject, advice=advice)
+
+    def _check_duration(self, steps: int, grid: NodeGrid, dt: float | None) -> None:
+        """Refuse, before stepping, a solve estimated to take longer than ``MAX_SOLVE_SECONDS``."""
+        seconds = steps * self._step_seconds(grid.size)
+        if seconds > MAX_SOLVE_SECONDS:
+            fail(
+                "dt",
+                f"a time step that keeps the solve under {MAX_SOLVE_SECONDS:g} s ({steps} steps on {grid.size} nodes "
+                f"would take about {seconds:.3g} s): pass a larger dt, fewer output times or fewer cells",
+                dt,
+            )
 
     def discretise(self, u0: InitialData, times: np.ndarray) -> tuple[NodeGrid, float]:
         """The grid for ``u0`` over ``times`` (defaults filled in, choices checked) and its space error estimate."""
@@ -383,6 +430,7 @@ class FrequencyProblem(ABC):
         if self.cells is None:
             wanted = estimate.cells_for(self.tolerance / 2)
             cells = tuple(min(n, MAX_CELLS[self.dim]) for n in wanted)
+            self._check_grid(cells, f"the estimate asks for {cells} cells; pass fewer cells= or a larger tolerance")
             if cells != wanted:
                 _warn(
                     f"cells: the estimate asks for {wanted} cells to reach {self.tolerance:g}; capped at {cells}, "
@@ -467,6 +515,7 @@ class FrequencyProblem(ABC):
         else:
             step, error = self._time_step(scheme, dt, times, operator.rate_moments(u))
             plan = time_plan(times, step)
+        self._check_duration(sum(n for n, _ in plan), grid, dt)
         values, energy = operator.integrate(u, plan, scheme, progress)
         return PDESolution(
             times=times,

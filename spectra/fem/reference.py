@@ -26,12 +26,21 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
-from spectra._validation import check_positive_float, check_positive_int, fail
-from spectra.domain import Box, BoxLike, as_box
+from spectra._validation import (
+    as_real_array,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    fail,
+    largest,
+)
+from spectra.domain import BoxLike
 from spectra.fem.grid import NodeGrid
 from spectra.fem.initial_data import InitialDataLike, as_initial_data
-from spectra.fem.problem import FrequencyProblem, ResolutionWarning, check_times
+from spectra.fem.problem import FrequencyProblem, ResolutionWarning, as_window, check_times
 from spectra.frequencies import FrequencyDistribution, _as_xi
+
+DENSE_ARRAYS = 5  # n × n float64 arrays of the reference solver's dense eigenproblem (matrices, modes, workspace)
 
 
 def p1_matrices(
@@ -134,6 +143,12 @@ class ReferenceSolver(FrequencyProblem):
     def _make_operator(self, grid: NodeGrid) -> _ModalOperator:
         return _ModalOperator(self.rho_w, self.sigma_a, self.c, grid)
 
+    def _grid_bytes(self, nodes: int) -> float:
+        return DENSE_ARRAYS * nodes**2 * 8  # the dense generalised eigenproblem
+
+    def _step_seconds(self, nodes: int) -> float:
+        return 0.0  # modal: any number of steps is one power per mode
+
 
 def lazy_limit(
     u0: InitialDataLike,
@@ -143,6 +158,8 @@ def lazy_limit(
     xi: np.ndarray,
 ) -> np.ndarray:
     """u0(xi) exp(-c rho_w(xi) t), the sigma_a -> 0 limit, at ``times`` and frequencies ``xi`` (k, d): (T, k)."""
+    if not isinstance(rho_w, FrequencyDistribution):
+        fail("rho_w", "a FrequencyDistribution from spectra.frequencies", type(rho_w).__name__, TypeError)
     c = check_positive_float("c", c)
     times = check_times(times)
     xi = _as_xi("xi", xi, rho_w.dim)
@@ -167,18 +184,24 @@ def cosine_series_solution(
     k_j = 0..terms-1, with a_k the cosine coefficients of u0 by Gauss–Legendre quadrature
     (``quadrature_points`` per axis, default 8·terms). Warns if the last coefficients are not negligible.
     """
-    xi_array = np.asarray(xi, dtype=np.float64)
-    dim = 1 if xi_array.ndim == 1 else xi_array.shape[1]
-    box: Box = (
-        Box.cube(-float(window), float(window), dim) if isinstance(window, (int, float)) else as_box("window", window)
-    )
+    xi_array = as_real_array("xi", xi)
+    dim = xi_array.shape[1] if xi_array.ndim == 2 else 1
+    box = as_window(window, dim)
     xi_array = _as_xi("xi", xi_array, box.dim)
     rho0, c = check_positive_float("rho0", rho0), check_positive_float("c", c)
     sigma_a = check_positive_float("sigma_a", sigma_a, allow_zero=True)
     terms = check_positive_int("terms", terms)
+    points = 8 * terms if quadrature_points is None else check_positive_int("quadrature_points", quadrature_points)
     times = check_times(times)
+    sizes = {"terms": terms} if quadrature_points is None else {"terms": terms, "quadrature_points": points}
+    check_memory(
+        *largest(sizes),
+        16 * (points**box.dim + box.dim * terms * points + (len(times) + 1) * terms**box.dim + len(xi_array) * terms),
+        subject=f"a cosine series of {terms} terms per axis on {points} quadrature points per axis",
+        advice="use fewer terms (or quadrature_points)",
+    )
     initial = as_initial_data(u0, box.dim, c)
-    gauss, weights = np.polynomial.legendre.leggauss(quadrature_points or 8 * terms)
+    gauss, weights = np.polynomial.legendre.leggauss(points)
     k = np.arange(terms)
     quadrature_axes, cosines_q, cosines_xi = [], [], []
     for axis in range(box.dim):

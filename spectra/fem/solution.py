@@ -37,11 +37,11 @@ class PDESolution(Result):
     L2 error estimates ``space_error_estimate`` and ``time_error_estimate``.
     """
 
-    times: np.ndarray
-    values: np.ndarray
-    initial: np.ndarray
-    density: np.ndarray
-    energy: np.ndarray
+    times: np.ndarray = Result.array_field(("T",))
+    values: np.ndarray = Result.array_field(("T", "n"), "complex")
+    initial: np.ndarray = Result.array_field(("n",), "complex")
+    density: np.ndarray = Result.array_field(("n",))
+    energy: np.ndarray = Result.array_field(("T",))
     window: list
     cells: list
     degree: int

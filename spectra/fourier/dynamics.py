@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from spectra._validation import _Described, check_choice, describe, fail
+from spectra._validation import _Described, as_real_array, brief, check_choice, check_real, describe, fail
 
 
 def _series(err_t: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    err = np.asarray(err_t, dtype=float)
-    time = np.asarray(t, dtype=float)
+    err = as_real_array("err_t", err_t, finite=False)
+    time = as_real_array("t", t, finite=False)
     if err.ndim == 1:
         err = err[:, None]
     if err.ndim != 2 or err.shape[0] == 0 or err.shape[1] == 0:
@@ -37,7 +37,10 @@ def decay_rates(err_t: np.ndarray, t: np.ndarray, *, t_range: tuple[float, float
     """
     err, time = _series(err_t, t)
     if t_range is not None:
-        lo, hi = t_range
+        window = as_real_array("t_range", t_range)
+        if window.shape != (2,) or not window[1] >= window[0]:
+            fail("t_range", "a window (lo, hi) of times with lo <= hi", brief(t_range))
+        lo, hi = window
         inside = (time >= lo) & (time <= hi)
         err, time = err[inside], time[inside]
     if len(time) < 2:
@@ -56,8 +59,7 @@ def time_to_threshold(err_t: np.ndarray, t: np.ndarray, level: float, *, directi
     """
     check_choice("direction", direction, ("below", "above"))
     err, time = _series(err_t, t)
-    if not np.isfinite(level):
-        fail("level", "a finite level", level)
+    level = check_real("level", level)
     reached = err <= level if direction == "below" else err >= level
     first = np.argmax(reached, axis=0)
     return np.where(reached.any(axis=0), time[first], np.inf)

@@ -56,12 +56,12 @@ class FrequencyError(Result):
     "magnitude", ``method`` "grid" (DFT on a uniform grid) or "projection" (along ``direction``).
     """
 
-    frequency: np.ndarray
-    error: np.ndarray
-    target_amplitude: np.ndarray
+    frequency: np.ndarray = Result.array_field(("K", "d"))
+    error: np.ndarray = Result.array_field([("K",), ("R", "K")])
+    target_amplitude: np.ndarray = Result.array_field(("K",))
     kind: str = "complex"
     method: str = "grid"
-    direction: np.ndarray | None = None
+    direction: np.ndarray | None = Result.array_field(("d",), optional=True)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (record, frequency): record, f0..f{d-1}, |f|, target_amplitude, error."""

@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectra._validation import _Described, as_points, check_positive_float, check_positive_int, describe, fail
+from spectra._validation import (
+    _Described,
+    as_points,
+    as_real_array,
+    check_positive_float,
+    check_positive_int,
+    describe,
+    fail,
+)
 from spectra.fourier._arrays import as_tensor, common_device, is_torch, real_dtype, real_stack, real_values, to_numpy
 from spectra.results import Result
 
@@ -49,7 +57,7 @@ def gaussian_smooth(
 
 
 def _deltas(deltas: np.ndarray | list[float] | float) -> list[float]:
-    values = np.atleast_1d(np.asarray(deltas, dtype=float))
+    values = np.atleast_1d(as_real_array("deltas", deltas))
     if values.ndim != 1 or len(values) == 0:
         fail("deltas", "one or more positive widths δ", deltas)
     return [check_positive_float("deltas", float(d)) for d in values]
@@ -80,9 +88,9 @@ def _smooth(points: torch.Tensor, values: torch.Tensor, deltas: list[float], blo
 class FilteredErrors(Result):
     """e_low and e_high (module docstring) per δ: ``delta`` (D,), ``low`` and ``high`` (D,) or (R, D)."""
 
-    delta: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
+    delta: np.ndarray = Result.array_field(("D",))
+    low: np.ndarray = Result.array_field([("D",), ("R", "D")])
+    high: np.ndarray = Result.array_field([("D",), ("R", "D")])
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (record, δ): record, delta, low, high."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from spectra._validation import _Described, describe, fail
+from spectra._validation import _Described, as_points, describe, fail
 
 # Relative tolerance on the spacing: float32 grids built from float64 linspace stay well inside it.
 SPACING_RTOL = 1e-3
@@ -62,6 +62,7 @@ class GridLayout:
 
 def grid_layout(argument: str, points: torch.Tensor) -> GridLayout:
     """Recognise ``points`` (n, d) as a uniform tensor-product grid, or raise a ValueError naming ``argument``."""
+    points = as_points(argument, points)
     n, d = points.shape
     lo, spacing, shape, columns = [], [], [], []
     for j in range(d):

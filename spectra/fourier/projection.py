@@ -65,7 +65,7 @@ def projected_transform(
 ) -> np.ndarray | torch.Tensor:
     """y_hat_p(k) (module docstring) for values (n,) / (n, 1) -> complex (K,), or (R, n) -> (R, K)."""
     device = common_device(x=x, values=values)
-    raw = as_tensor("x", x, device)
+    raw = as_points("x", as_tensor("x", x, device))
     v, stacked = real_stack("values", values, len(raw), device)
     dtype = real_dtype(raw, v) if is_torch(x, values) else torch.float64
     points, k, p = _setup(raw, freqs, direction, device, dtype)
@@ -90,7 +90,7 @@ def projection_error(
     """
     check_choice("kind", kind, KINDS)
     device = common_device(pred=pred, target=target, x=x)
-    raw = as_tensor("x", x, device)
+    raw = as_points("x", as_tensor("x", x, device))
     n = len(raw)
     y = real_values("target", target, n, device)[None]
     h, stacked = real_stack("pred", pred, n, device)

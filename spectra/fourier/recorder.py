@@ -29,7 +29,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from spectra._validation import _Described, check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    _Described,
+    as_real_array,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.fourier._arrays import as_tensor, to_numpy
 from spectra.fourier.dynamics import decay_rates, time_to_threshold
 from spectra.fourier.errors import check_nonzero, relative_error
@@ -94,9 +101,8 @@ class FourierErrorRecorder(Recorder):
         output: int = 0,
         name: str = "fourier",
     ) -> None:
-        if isinstance(peaks, str):
-            check_choice("peaks", peaks, ("auto",))
-        self.peaks = peaks
+        auto = isinstance(peaks, str)
+        self.peaks = check_choice("peaks", peaks, ("auto",)) if auto else as_real_array("peaks", peaks)
         self.residual_spectrum = bool(residual_spectrum)
         self.threshold = check_positive_float("threshold", threshold)
         self.output = check_positive_int("output", output, allow_zero=True)
@@ -171,15 +177,15 @@ class ErrorDynamics(Result):
     and ``residual_spectrum`` (R, M) (M = 0 when not recorded).
     """
 
-    steps: np.ndarray
-    time: np.ndarray
-    frequency: np.ndarray
-    relative_error: np.ndarray
-    magnitude_error: np.ndarray
-    amplitude_ratio: np.ndarray
-    residual_coefficient: np.ndarray
-    spectrum_frequency: np.ndarray
-    residual_spectrum: np.ndarray
+    steps: np.ndarray = Result.array_field(("R",), "int")
+    time: np.ndarray = Result.array_field(("R",))
+    frequency: np.ndarray = Result.array_field(("K", "d"))
+    relative_error: np.ndarray = Result.array_field(("R", "K"))
+    magnitude_error: np.ndarray = Result.array_field(("R", "K"))
+    amplitude_ratio: np.ndarray = Result.array_field(("R", "K"))
+    residual_coefficient: np.ndarray = Result.array_field(("R", "K"), "complex")
+    spectrum_frequency: np.ndarray = Result.array_field(("M", "d"))
+    residual_spectrum: np.ndarray = Result.array_field(("R", "M"))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (record step, frequency): step, time, f0..f{d-1}, |f|, and the three errors."""

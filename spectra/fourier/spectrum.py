@@ -169,9 +169,9 @@ class Spectrum(Result):
     ``periods`` L_i; ``window`` the taper used (None: none).
     """
 
-    frequency: np.ndarray
-    coefficient: np.ndarray
-    amplitude: np.ndarray
+    frequency: np.ndarray = Result.array_field(("M", "d"))
+    coefficient: np.ndarray = Result.array_field(("M",), "complex")
+    amplitude: np.ndarray = Result.array_field(("M",))
     shape: list[int]
     periods: list[float]
     window: str | None = None
@@ -245,9 +245,9 @@ def spectral_peaks(
 class RadialSpectrum(Result):
     """Mean single-sided amplitude over shells |k| ∈ [r - w/2, r + w/2): ``radius`` (B,), ``amplitude``, ``count``."""
 
-    radius: np.ndarray
-    amplitude: np.ndarray
-    count: np.ndarray
+    radius: np.ndarray = Result.array_field(("B",))
+    amplitude: np.ndarray = Result.array_field(("B",))
+    count: np.ndarray = Result.array_field(("B",), "int")
     bin_width: float
 
     def to_frame(self) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from spectra._validation import check_positive_int, fail
-from spectra.models.layers import check_input
+from spectra.models.layers import check_input, check_network_size
 from spectra.results import Result
 from spectra.seeding import Seed, numpy_rng
 
@@ -76,6 +76,7 @@ class DeepONet(nn.Module):
         self.out_features = check_positive_int("out_features", out_features)
         reference = next(iter(trunk.parameters()), None)
         dtype = reference.dtype if reference is not None else torch.get_default_dtype()
+        check_network_size({"out_features": out_features}, out_features, dtype)
         self.bias = nn.Parameter(torch.zeros(out_features, dtype=dtype))
 
     def _basis(self, module: nn.Module, name: str, inputs: torch.Tensor) -> torch.Tensor:
@@ -119,13 +120,13 @@ class OperatorData(Result):
     outputs G(u_f)(y_q); ``frequencies`` (K,), ``coefficients`` and ``phases`` (F, K) define the inputs.
     """
 
-    sensors: np.ndarray
-    u: np.ndarray
-    y: np.ndarray
-    s: np.ndarray
-    frequencies: np.ndarray
-    coefficients: np.ndarray
-    phases: np.ndarray
+    sensors: np.ndarray = Result.array_field(("m",))
+    u: np.ndarray = Result.array_field(("F", "m"))
+    y: np.ndarray = Result.array_field(("P", "d"))
+    s: np.ndarray = Result.array_field(("F", "P", "c"))
+    frequencies: np.ndarray = Result.array_field(("K",))
+    coefficients: np.ndarray = Result.array_field(("F", "K"))
+    phases: np.ndarray = Result.array_field(("F", "K"))
 
     def tensors(self, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(u, y, s) as tensors for :meth:`DeepONet.operator` and :class:`OperatorLoss`."""

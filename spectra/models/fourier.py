@@ -22,11 +22,43 @@ import math
 import torch
 from torch import nn
 
-from spectra._validation import check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    _Described,
+    as_real_array,
+    check_dimension,
+    check_finite,
+    check_float_dtype,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    describe,
+    fail,
+    largest,
+)
 from spectra.frequencies import FrequencyDistribution, Gaussian
-from spectra.models.layers import check_input
+from spectra.models.layers import check_input, check_network_size
 from spectra.models.mlp import MLP
 from spectra.seeding import Seed, make_generator
+
+
+def _real_tensor(argument: str, value: object) -> torch.Tensor:
+    """A finite real tensor from a tensor (kept as is, on its device) or an array-like (float64)."""
+    if not isinstance(value, torch.Tensor):
+        return torch.as_tensor(as_real_array(argument, value))
+    if value.is_complex() or value.dtype == torch.bool:
+        fail(argument, "real numbers", _Described(describe(value)), TypeError)
+    check_finite(argument, value)
+    return value
+
+
+def _check_encoding_size(sizes: dict[str, int], n_frequencies: int, in_features: int) -> None:
+    """Refuse encoders whose frequency matrix (m, d) and its work arrays would not fit."""
+    check_memory(
+        *largest(sizes),
+        4 * n_frequencies * in_features * 8,
+        subject=f"{n_frequencies} frequencies in {in_features} dimension(s)",
+        advice="use fewer frequencies",
+    )
 
 
 class FourierFeatures(nn.Module):
@@ -41,13 +73,20 @@ class FourierFeatures(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(frequencies, torch.Tensor) or frequencies.dim() != 2 or frequencies.shape[0] == 0:
-            fail("frequencies", "a tensor of shape (m, d)", getattr(frequencies, "shape", frequencies), TypeError)
-        dtype = dtype or torch.get_default_dtype()
+        frequencies = _real_tensor("frequencies", frequencies)
+        if frequencies.dim() != 2 or 0 in frequencies.shape:
+            fail("frequencies", "a non-empty tensor of shape (m, d)", _Described(describe(frequencies)))
+        dtype = check_float_dtype("dtype", dtype) or torch.get_default_dtype()
         frequencies = frequencies.to(dtype)
-        amplitudes = torch.ones(len(frequencies), dtype=dtype) if amplitudes is None else amplitudes.to(dtype)
+        amplitudes = (
+            torch.ones(len(frequencies), dtype=dtype, device=frequencies.device)
+            if amplitudes is None
+            else _real_tensor("amplitudes", amplitudes).to(dtype=dtype, device=frequencies.device)
+        )
         if amplitudes.shape != (len(frequencies),):
             fail("amplitudes", f"shape ({len(frequencies)},)", tuple(amplitudes.shape))
+        if not (torch.isfinite(frequencies).all() and torch.isfinite(amplitudes).all()):
+            fail("dtype", f"a dtype that holds the frequencies and amplitudes (they overflow {dtype})", dtype)
         self.in_features = frequencies.shape[1]
         self.n_frequencies = frequencies.shape[0]
         self.out_features = 2 * self.n_frequencies
@@ -63,26 +102,38 @@ class FourierFeatures(nn.Module):
         cls, rho_w: FrequencyDistribution, n_frequencies: int, *, seed: Seed = None, trainable: bool = False
     ) -> FourierFeatures:
         """B_j ~ rho_w, unit amplitudes."""
-        return cls(rho_w.sample(check_positive_int("n_frequencies", n_frequencies), seed), trainable=trainable)
+        if not isinstance(rho_w, FrequencyDistribution):
+            fail("rho_w", "a FrequencyDistribution (spectra.frequencies)", type(rho_w).__name__, TypeError)
+        n_frequencies = check_positive_int("n_frequencies", n_frequencies)
+        _check_encoding_size({"n_frequencies": n_frequencies}, n_frequencies, rho_w.dim)
+        return cls(rho_w.sample(n_frequencies, seed), trainable=trainable)
 
     @classmethod
     def gaussian(
         cls, in_features: int, n_frequencies: int, sigma: float, *, seed: Seed = None, trainable: bool = False
     ) -> FourierFeatures:
         """Tancik's Gaussian mapping, B_ij ~ N(0, sigma²) (sigma in cycles per unit length)."""
-        return cls.from_distribution(Gaussian(sigma, in_features), n_frequencies, seed=seed, trainable=trainable)
+        rho_w = Gaussian(check_positive_float("sigma", sigma), check_dimension("in_features", in_features))
+        return cls.from_distribution(rho_w, n_frequencies, seed=seed, trainable=trainable)
 
     @classmethod
     def basic(cls, in_features: int) -> FourierFeatures:
         """B = I: [cos 2πx, sin 2πx] per axis."""
-        return cls(torch.eye(check_positive_int("in_features", in_features), dtype=torch.float64))
+        in_features = check_positive_int("in_features", in_features)
+        _check_encoding_size({"in_features": in_features}, in_features, in_features)
+        return cls(torch.eye(in_features, dtype=torch.float64))
 
     @classmethod
     def positional(cls, in_features: int, levels: int, base: float = 2.0) -> FourierFeatures:
         """sin/cos(base^l π x_k) for l < levels and every axis k: frequencies base^l / 2 cycles per unit."""
         in_features = check_positive_int("in_features", in_features)
         levels = check_positive_int("levels", levels)
-        scales = check_positive_float("base", base) ** torch.arange(levels, dtype=torch.float64) / 2
+        base = check_positive_float("base", base)
+        sizes = {"in_features": in_features, "levels": levels}
+        _check_encoding_size(sizes, levels * in_features, in_features)
+        scales = base ** torch.arange(levels, dtype=torch.float64) / 2
+        if not bool(torch.isfinite(scales.to(torch.get_default_dtype())).all()):
+            fail("levels", f"few enough levels that base^levels / 2 stays finite (base = {base:g})", levels)
         eye = torch.eye(in_features, dtype=torch.float64)
         return cls((scales[:, None, None] * eye[None]).reshape(-1, in_features))
 
@@ -90,15 +141,15 @@ class FourierFeatures(nn.Module):
     def power_law(cls, n_frequencies: int, exponent: float) -> FourierFeatures:
         """Tancik's 1-D mapping b_j = j, a_j = j^-exponent, j = 1..n (exponent=inf keeps only j = 1)."""
         n = check_positive_int("n_frequencies", n_frequencies)
+        if not (isinstance(exponent, (int, float)) and exponent == math.inf):
+            exponent = check_positive_float("exponent", exponent, allow_zero=True)
+        _check_encoding_size({"n_frequencies": n}, n, 1)
         j = torch.arange(1, n + 1, dtype=torch.float64)
-        exponent = float(exponent)
-        if exponent < 0 or math.isnan(exponent):
-            fail("exponent", "a number >= 0 (or inf)", exponent)
         amplitudes = (j == 1).double() if math.isinf(exponent) else j**-exponent
         return cls(j[:, None], amplitudes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.in_features)
+        check_input(x, self.in_features, self.frequencies.dtype)
         phase = 2 * math.pi * (x @ self.frequencies.T)
         return torch.cat([self.amplitudes * torch.cos(phase), self.amplitudes * torch.sin(phase)], dim=-1)
 
@@ -129,6 +180,7 @@ class FourierFeatureMLP(nn.Module):
         super().__init__()
         if not isinstance(encoder, FourierFeatures):
             fail("encoder", "a FourierFeatures instance", type(encoder).__name__, TypeError)
+        dtype = check_float_dtype("dtype", dtype)
         self.encoder = encoder.to(dtype or torch.get_default_dtype())
         self.in_features = encoder.in_features
         self.out_features = out_features
@@ -173,6 +225,8 @@ class TwoLayerFourierNet(nn.Module):
         self.in_features = check_positive_int("in_features", in_features)
         self.width = check_positive_int("width", width)
         self.out_features = 1
+        dtype = check_float_dtype("dtype", dtype) or torch.get_default_dtype()
+        check_network_size({"in_features": in_features, "width": width}, width * (in_features + 2), dtype)
         if not isinstance(rho_w, FrequencyDistribution):
             fail("rho_w", "a FrequencyDistribution (spectra.frequencies)", type(rho_w).__name__, TypeError)
         if rho_w.dim != in_features:
@@ -183,7 +237,6 @@ class TwoLayerFourierNet(nn.Module):
         self.sigma_a = check_positive_float("sigma_a", sigma_a)
         self.doubled = doubled
         self.train_frequencies = train_frequencies
-        dtype = dtype or torch.get_default_dtype()
         generator = make_generator(seed)
         drawn = width // 2 if doubled else width
         w = rho_w.sample(drawn, generator)
@@ -199,7 +252,7 @@ class TwoLayerFourierNet(nn.Module):
         self.b = nn.Parameter(b.to(dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_input(x, self.in_features)
+        check_input(x, self.in_features, self.frequencies.dtype)
         phase = 2 * math.pi * (x @ self.frequencies.T)
         terms = self.a * torch.cos(phase) + self.b * torch.sin(phase)  # (..., m)
         if self.doubled:

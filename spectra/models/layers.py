@@ -24,7 +24,17 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from spectra._validation import check_choice, check_positive_float, check_positive_int
+from spectra._validation import (
+    _Described,
+    check_choice,
+    check_float_dtype,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    describe,
+    fail,
+    largest,
+)
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
@@ -37,6 +47,32 @@ PARAMETERIZATIONS = ("standard", "ntk")
 
 def get_activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
     return ACTIVATIONS[check_choice("activation", name, ACTIVATIONS)]
+
+
+def stack_parameters(in_features: int, width: int, depth: int, out_features: int) -> int:
+    """Parameters of ``depth`` hidden dense layers of ``width`` neurons between the input and output sizes."""
+    return in_features * width + width + (depth - 1) * (width * width + width) + width * out_features + out_features
+
+
+def check_network_size(sizes: dict[str, int], n_parameters: int, dtype: torch.dtype | None) -> None:
+    """Refuse, before any weight is drawn, a network whose parameters (and their initial draws) do not fit.
+
+    The error names the largest of ``sizes`` (e.g. width, depth, in_features) and states the estimate.
+    """
+    itemsize = (dtype or torch.get_default_dtype()).itemsize
+    shown = ", ".join(f"{name}={value}" for name, value in sizes.items())
+    check_memory(
+        *largest(sizes),
+        2 * n_parameters * itemsize,
+        subject=f"a network of {n_parameters} parameters ({shown})",
+        advice="use smaller layers",
+    )
+
+
+def check_generator(generator: object) -> torch.Generator | None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        fail("generator", "a torch.Generator or None", type(generator).__name__, TypeError)
+    return generator
 
 
 class Dense(nn.Module):
@@ -59,13 +95,18 @@ class Dense(nn.Module):
         self.out_features = check_positive_int("out_features", out_features)
         check_choice("init", init, INITS)
         check_choice("parameterization", parameterization, PARAMETERIZATIONS)
-        dtype = dtype or torch.get_default_dtype()
+        generator = check_generator(generator)
+        dtype = check_float_dtype("dtype", dtype) or torch.get_default_dtype()
+        sizes = {"in_features": in_features, "out_features": out_features}
+        check_network_size(sizes, (in_features + 1) * out_features, dtype)
+        sigma_w = check_positive_float("sigma_w", sigma_w)  # checked in both parameterisations, used in one
+        sigma_b = check_positive_float("sigma_b", sigma_b, allow_zero=True)
         shape = (out_features, in_features)
         if parameterization == "ntk":
             weight = torch.randn(shape, generator=generator, dtype=dtype)
             bias = torch.randn(out_features, generator=generator, dtype=dtype)
-            self.weight_scale = check_positive_float("sigma_w", sigma_w) / math.sqrt(in_features)
-            self.bias_scale = check_positive_float("sigma_b", sigma_b, allow_zero=True)
+            self.weight_scale = sigma_w / math.sqrt(in_features)
+            self.bias_scale = sigma_b
         else:
             weight, bias = _standard_init(init, shape, generator, dtype)
             self.weight_scale, self.bias_scale = 1.0, 1.0
@@ -100,7 +141,21 @@ def _standard_init(
     return std * torch.randn(shape, generator=generator, dtype=dtype), torch.zeros(fan_out, dtype=dtype)
 
 
-def check_input(x: torch.Tensor, in_features: int) -> None:
-    """Models take (..., in_features); a wrong last dimension is the commonest mistake."""
+def check_input(x: torch.Tensor, in_features: int, dtype: torch.dtype | None = None) -> None:
+    """Models take tensors (..., in_features) in their own ``dtype``; a wrong last dimension is the commonest
+    mistake, a float64 input to a float32 model the next (convert with ``x.to(dtype)``)."""
+    if not isinstance(x, torch.Tensor):
+        fail("x", f"a torch.Tensor of shape (n, {in_features})", _Described(describe(x)), TypeError)
     if x.dim() == 0 or x.shape[-1] != in_features:
         raise ValueError(f"x: expected shape (n, {in_features}) (sample axis first), got shape {tuple(x.shape)}")
+    if dtype is not None and x.dtype != dtype:
+        expected = f"a tensor of the model's dtype {dtype} (convert with x.to({dtype}))"
+        fail("x", expected, _Described(describe(x)), TypeError)
+
+
+def parameter_dtype(module: nn.Module) -> torch.dtype | None:
+    """The dtype of the module's first parameter or buffer (what its inputs must match); None if it has neither."""
+    reference = next(iter(module.parameters()), None)
+    if reference is None:
+        reference = next(iter(module.buffers()), None)
+    return None if reference is None else reference.dtype

@@ -12,8 +12,15 @@ import math
 import torch
 from torch import nn
 
-from spectra._validation import check_choice, check_positive_int
-from spectra.models.layers import PARAMETERIZATIONS, Dense, check_input, get_activation
+from spectra._validation import check_choice, check_float_dtype, check_positive_int, fail
+from spectra.models.layers import (
+    PARAMETERIZATIONS,
+    Dense,
+    check_input,
+    check_network_size,
+    get_activation,
+    stack_parameters,
+)
 from spectra.seeding import Seed, make_generator
 
 
@@ -55,6 +62,9 @@ class MLP(nn.Module):
         self.activation_name = activation
         self.activation = get_activation(activation)
         self.parameterization = check_choice("parameterization", parameterization, PARAMETERIZATIONS)
+        dtype = check_float_dtype("dtype", dtype)
+        sizes = {"in_features": in_features, "out_features": out_features, "width": width, "depth": depth}
+        check_network_size(sizes, stack_parameters(in_features, width, depth, out_features), dtype)
         if sigma_w is None:
             sigma_w = math.sqrt(2.0) if activation == "relu" else 1.0
         generator = make_generator(seed)
@@ -75,7 +85,7 @@ class MLP(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Activations of the last hidden layer, shape (..., width)."""
-        check_input(x, self.in_features)
+        check_input(x, self.in_features, self.layers[0].weight.dtype)
         for layer in self.layers[:-1]:
             x = self.activation(layer(x))
         return x
@@ -88,5 +98,7 @@ class MLP(nn.Module):
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of (trainable) scalar parameters."""
+    """Number of (trainable) scalar parameters (a model on the 'meta' device counts too)."""
+    if not isinstance(model, nn.Module):
+        fail("model", "a torch.nn.Module", type(model).__name__, TypeError)
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

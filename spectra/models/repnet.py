@@ -33,9 +33,27 @@ import pandas as pd
 import torch
 from torch import nn
 
-from spectra._validation import as_points, check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    as_points,
+    as_real_array,
+    brief,
+    check_choice,
+    check_finite,
+    check_float_dtype,
+    check_model,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.domain import Box, BoxLike, as_box, uniform_grid
-from spectra.models.layers import Dense, check_input, get_activation
+from spectra.models.layers import (
+    Dense,
+    check_input,
+    check_network_size,
+    get_activation,
+    parameter_dtype,
+    stack_parameters,
+)
 from spectra.results import Result
 from spectra.seeding import Seed, make_generator
 
@@ -55,6 +73,14 @@ class RepLayer(nn.Module):
         self, direction: torch.Tensor, offset: torch.Tensor, scale: torch.Tensor, *, train_scale: bool = True
     ) -> None:
         super().__init__()
+        direction = as_points("direction", direction)
+        width = len(direction)
+        for name, value, shapes in (("offset", offset, [(width,)]), ("scale", scale, [(1,), (width,)])):
+            if not isinstance(value, torch.Tensor) or tuple(value.shape) not in shapes:
+                fail(name, f"a tensor of shape {' or '.join(map(str, shapes))}", brief(value), TypeError)
+            check_finite(name, value)
+        if not bool((direction.norm(dim=1) > 0).all()):
+            fail("direction", "non-zero direction vectors (rows)", brief(direction))
         self.in_features = direction.shape[1]
         self.out_features = direction.shape[0]
         self.direction = nn.Parameter(direction)
@@ -161,6 +187,9 @@ class RepNet(nn.Module):
         self.scale_mode = check_choice("scale", scale, SCALES)
         self.placement = check_choice("placement", placement, PLACEMENTS)
         self.variant = check_choice("variant", variant, VARIANTS)
+        dtype = check_float_dtype("dtype", dtype) or torch.get_default_dtype()
+        sizes = {"in_features": in_features, "out_features": out_features, "width": width, "depth": depth}
+        check_network_size(sizes, stack_parameters(in_features, width, depth, out_features), dtype)
         self.domain = as_box("domain", domain if domain is not None else Box.cube(-1.0, 1.0, in_features))
         if self.domain.dim != in_features:
             fail("domain", f"a box in {in_features} dimension(s)", self.domain)
@@ -168,7 +197,8 @@ class RepNet(nn.Module):
             fail("data", "points (n, d) to take quantiles of when placement='quantiles'", None)
         if data is not None:
             data = as_points("data", data, in_features).detach().cpu()
-        dtype = dtype or torch.get_default_dtype()
+        if not (isinstance(output_scale, str) and output_scale == "auto"):
+            output_scale = check_positive_float("output_scale", output_scale)
         generator = make_generator(seed)
 
         direction = torch.randn(width, in_features, generator=generator, dtype=torch.float64)
@@ -194,13 +224,12 @@ class RepNet(nn.Module):
             probe = data if data is not None else _domain_probe(self.domain)
             calibrate_output_scale(self, probe.to(dtype), output_std, generator)
         else:
-            sigma_c = check_positive_float("output_scale", output_scale)
             with torch.no_grad():
-                self.layers[-1].weight.mul_(sigma_c)
+                self.layers[-1].weight.mul_(output_scale)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Activations of the last hidden layer, shape (..., width)."""
-        check_input(x, self.in_features)
+        check_input(x, self.in_features, parameter_dtype(self.first))
         a = self.activation(self.first(x))
         for layer in self.layers[:-1]:
             a = self.activation(layer(a))
@@ -228,15 +257,21 @@ def calibrate_output_scale(model: nn.Module, x: torch.Tensor, output_std: float 
     For output weights c ~ N(0, sigma_c²) and zero bias, E_c[f(x)²] = sigma_c² |h(x)|² where h are
     the last hidden activations; so sigma_c = output_std / sqrt(mean_x |h(x)|²). Works for any
     model with ``features(x)`` and a final :class:`Dense` in ``model.layers[-1]``. Returns sigma_c.
+    ``x`` is converted to the model's dtype and device.
     """
+    model = check_model("model", model)
+    layers = getattr(model, "layers", None)
+    if not hasattr(model, "features") or not isinstance(layers, nn.ModuleList) or not isinstance(layers[-1], Dense):
+        fail("model", "a network with features(x) and a final Dense layer", type(model).__name__, TypeError)
     output_std = check_positive_float("output_std", output_std)
+    out = model.layers[-1]
+    x = as_points("x", x, dtype=out.weight.dtype, device=out.weight.device)
     with torch.no_grad():
         h = model.features(x)
         mean_square = float((h**2).sum(dim=1).mean())
         if mean_square <= 0:
             fail("x", "points where some last-layer neuron is active", "all features zero")
         sigma_c = output_std / math.sqrt(mean_square)
-        out = model.layers[-1]
         draw = torch.randn(out.weight.shape, generator=make_generator(seed), dtype=out.weight.dtype)
         out.weight.copy_(sigma_c / out.weight_scale * draw)
         out.bias.zero_()
@@ -247,9 +282,9 @@ def calibrate_output_scale(model: nn.Module, x: torch.Tensor, output_std: float 
 class MagnitudeEstimate(Result):
     """Predicted slope and output variances of a shallow 1-D ReLU RepNet (see function doc)."""
 
-    x: np.ndarray
+    x: np.ndarray = Result.array_field(("n",))
     slope_variance: float
-    output_variance: np.ndarray
+    output_variance: np.ndarray = Result.array_field(("n",))
     width: int
     s: float
     sigma_c: float
@@ -287,10 +322,11 @@ def shallow_relu_magnitudes(
     width = check_positive_int("width", width)
     s = check_positive_float("s", s)
     sigma_c = check_positive_float("sigma_c", sigma_c)
-    a, b = (float(v) for v in domain)
-    if not b > a:
-        fail("domain", "(a, b) with b > a", domain)
-    x = np.linspace(a, b, 101) if x is None else np.asarray(x, dtype=float)
+    interval = as_real_array("domain", domain)
+    if interval.shape != (2,) or not interval[1] > interval[0]:
+        fail("domain", "(a, b) with b > a", brief(domain))
+    a, b = interval.tolist()
+    x = np.linspace(a, b, 101) if x is None else as_real_array("x", x)
     length = b - a
     output_variance = sigma_c**2 * s**2 * (width / 2) * ((x - a) ** 3 + (b - x) ** 3) / (3 * length)
     return MagnitudeEstimate(x, sigma_c**2 * s**2 * width / 2, output_variance, width, s, sigma_c, (a, b))

@@ -20,7 +20,7 @@ from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.dropout import _DropoutNd
 
-from spectra._validation import as_points, fail
+from spectra._validation import as_points, check_float_dtype, check_model, fail
 
 
 def check_independent_samples(model: nn.Module) -> None:
@@ -70,10 +70,8 @@ class FunctionalModel:
 
 def functional_model(model: nn.Module, dtype: torch.dtype | None = None) -> FunctionalModel:
     """Check ``model`` and wrap it (see module docstring); ``dtype`` defaults to the parameters' dtype."""
-    if not isinstance(model, nn.Module):
-        fail("model", "a torch.nn.Module", type(model).__name__, TypeError)
-    if dtype is not None and (not isinstance(dtype, torch.dtype) or not dtype.is_floating_point):
-        fail("dtype", "a floating torch.dtype such as torch.float64 (or None)", dtype, TypeError)
+    check_model("model", model)
+    dtype = check_float_dtype("dtype", dtype)
     check_independent_samples(model)
     trainable = {name: p for name, p in model.named_parameters() if p.requires_grad}
     if not trainable:

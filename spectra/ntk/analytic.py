@@ -32,14 +32,26 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectra._validation import as_points, check_positive_float, check_positive_int, fail
+from spectra._validation import as_points, brief, check_memory, check_positive_float, check_positive_int, fail
 from spectra.frequencies import FrequencyDistribution
 from spectra.models import MLP, TwoLayerFourierNet
 
+# Float64 work arrays of N1 × N2 entries (or N1 × N2 × d differences) a closed-form kernel holds at once.
+KERNEL_WORK_ARRAYS = 8
+
 
 def _pair(x1: torch.Tensor, x2: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both point sets in float64 on x1's device, after checking that their (N1, N2) kernel fits in memory."""
     x1 = as_points("x1", x1, dtype=torch.float64)
     x2 = x1 if x2 is None else as_points("x2", x2, x1.shape[1], dtype=torch.float64, device=x1.device)
+    argument, points = ("x1", x1) if len(x1) >= len(x2) else ("x2", x2)
+    check_memory(
+        argument,
+        brief(points),
+        len(x1) * len(x2) * (KERNEL_WORK_ARRAYS + x1.shape[1]) * 8,
+        subject=f"a {len(x1)} × {len(x2)} kernel",
+        advice="use fewer points, or the matrix-free ntk_operator / top_eigenpairs of a network",
+    )
     return x1, x2
 
 
@@ -103,8 +115,11 @@ def analytic_ntk(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None = N
 
     Covers :class:`~spectra.models.TwoLayerFourierNet` (with a and b trained; the x·x' term when
     its frequencies are trained) and :class:`~spectra.models.MLP` with ReLU in the NTK
-    parameterisation, all parameters trained.
+    parameterisation, all parameters trained. ``x1`` and ``x2`` must have the model's input dimension.
     """
+    if isinstance(model, (TwoLayerFourierNet, MLP)):
+        x1 = as_points("x1", x1, model.in_features)
+        x2 = None if x2 is None else as_points("x2", x2, model.in_features)
     if isinstance(model, TwoLayerFourierNet):
         if not (model.a.requires_grad and model.b.requires_grad):
             fail("model", "a TwoLayerFourierNet whose output weights a and b are trained", "frozen a or b")

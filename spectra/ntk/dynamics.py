@@ -24,7 +24,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectra._validation import as_points, check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    as_points,
+    as_real_array,
+    brief,
+    check_choice,
+    check_float_dtype,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.ntk.eigen import kernel_matrix, symmetric_eigh
 from spectra.ntk.empirical import METHODS, OUTPUTS, EmpiricalNTK, empirical_ntk
 from spectra.training import Recorder, Snapshot
@@ -41,7 +51,7 @@ class LinearizedPrediction(NamedTuple):
 
 def _as_tensor(argument: str, value: ArrayLike, device: torch.device) -> torch.Tensor:
     if isinstance(value, np.ndarray):
-        value = torch.from_numpy(np.asarray(value, dtype=np.float64))
+        value = torch.from_numpy(as_real_array(argument, value, finite=False))
     if not isinstance(value, torch.Tensor):
         fail(argument, "a torch.Tensor or numpy.ndarray", type(value).__name__, TypeError)
     return value.detach().to(device=device, dtype=torch.float64)
@@ -56,9 +66,9 @@ def _outputs(argument: str, value: ArrayLike, n: int, device: torch.device) -> t
 
 
 def _times(times: ArrayLike | float) -> torch.Tensor:
-    t = torch.as_tensor(np.asarray(times, dtype=np.float64)).reshape(-1)
+    t = torch.as_tensor(as_real_array("times", times, finite=False)).reshape(-1)
     if len(t) == 0 or bool(torch.isnan(t).any()) or bool((t < 0).any()):
-        fail("times", "non-negative times t = lr × steps (inf allowed)", times)
+        fail("times", "non-negative times t = lr × steps (inf allowed)", brief(times))
     return t
 
 
@@ -219,9 +229,16 @@ class NTKRecorder(Recorder):
     ) -> None:
         self.x = None if x is None else as_points("x", x)
         self.n_eigenvalues = check_positive_int("n_eigenvalues", n_eigenvalues)
+        check_memory(
+            "n_eigenvalues",
+            n_eigenvalues,
+            8 * n_eigenvalues,
+            subject=f"a record of {n_eigenvalues} eigenvalues per snapshot",
+            advice="record fewer eigenvalues (at most the number of probe points are ever filled)",
+        )
         self.method = check_choice("method", method, METHODS)
         self.outputs = check_choice("outputs", outputs, OUTPUTS)
-        self.dtype = dtype
+        self.dtype = check_float_dtype("dtype", dtype, allow_none=False)
         self.name = name
         self.initial: torch.Tensor | None = None
 

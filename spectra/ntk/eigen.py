@@ -24,7 +24,14 @@ from scipy.sparse.linalg import eigsh
 from torch import nn
 from tqdm.auto import tqdm
 
-from spectra._validation import as_points, check_positive_int, fail
+from spectra._validation import (
+    MAX_MEMORY_GB,
+    as_points,
+    as_real_array,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.fourier.grid import grid_layout, is_uniform_grid
 from spectra.fourier.spectrum import GridTransform
 from spectra.ntk.empirical import EmpiricalNTK, ntk_operator
@@ -42,11 +49,11 @@ class NTKSpectrum(Result):
     (else None); ``method``: how they were computed; ``n_products``: operator products used (Lanczos).
     """
 
-    eigenvalues: np.ndarray
-    eigenvectors: np.ndarray
-    points: np.ndarray | None = None
-    dominant_frequency: np.ndarray | None = None
-    spectral_centroid: np.ndarray | None = None
+    eigenvalues: np.ndarray = Result.array_field(("n",))
+    eigenvectors: np.ndarray = Result.array_field(("Nc", "n"))  # N·c rows
+    points: np.ndarray | None = Result.array_field(("N", "d"), optional=True)
+    dominant_frequency: np.ndarray | None = Result.array_field(("n",), optional=True)
+    spectral_centroid: np.ndarray | None = Result.array_field(("n",), optional=True)
     method: str = "eigh"
     n_products: int = 0
 
@@ -64,7 +71,7 @@ def kernel_matrix(argument: str, kernel: EmpiricalNTK | torch.Tensor | np.ndarra
     if isinstance(kernel, EmpiricalNTK):
         kernel = kernel.kernel
     if isinstance(kernel, np.ndarray):
-        kernel = torch.from_numpy(kernel)
+        kernel = torch.from_numpy(as_real_array(argument, kernel, finite=False))
     if not isinstance(kernel, torch.Tensor):
         fail(argument, "a kernel tensor or array of shape (N, N) or (N, N, c, c)", type(kernel).__name__, TypeError)
     shape = tuple(kernel.shape)
@@ -97,7 +104,7 @@ def eigenvector_frequencies(
     sampled on the uniform grid ``x`` (N, d) (module docstring); cycles per unit length."""
     points = as_points("x", x, dtype=torch.float64)
     layout = grid_layout("x", points)
-    vectors = torch.as_tensor(eigenvectors, dtype=torch.float64, device=points.device)
+    vectors = torch.as_tensor(as_real_array("eigenvectors", eigenvectors), device=points.device)
     if vectors.dim() != 2 or vectors.shape[0] != layout.size:
         fail("eigenvectors", f"an array (N, n) with one row per grid point ({layout.size})", tuple(vectors.shape))
     power = (GridTransform(layout)(vectors.T).abs() ** 2).cpu().numpy()  # (n, N) bins in FFT order
@@ -152,7 +159,7 @@ def top_eigenpairs(
     block_size: int | None = None,
     tol: float | None = None,
     seed: Seed = 0,
-    max_memory_gb: float | None = 8.0,
+    max_memory_gb: float | None = MAX_MEMORY_GB,
     progress: bool = True,
 ) -> NTKSpectrum:
     """The ``k`` largest eigenpairs of Θ(x, x) by Lanczos on :func:`~spectra.ntk.empirical.ntk_operator`.
@@ -164,6 +171,8 @@ def top_eigenpairs(
     and use :func:`ntk_spectrum`.
     """
     k = check_positive_int("k", k)
+    if tol is not None:
+        tol = check_positive_float("tol", tol, allow_zero=True)
     operator = ntk_operator(
         model, x, method=method, outputs=outputs, dtype=dtype, block_size=block_size, max_memory_gb=max_memory_gb
     )

@@ -42,7 +42,15 @@ from torch import nn
 from torch.func import jacrev, jvp, vjp, vmap
 from tqdm.auto import tqdm
 
-from spectra._validation import check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    GIB,
+    MAX_MEMORY_GB,
+    check_choice,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.ntk._model import FunctionalModel, activation_size, functional_model
 from spectra.ntk.structured import (
     Factor,
@@ -57,7 +65,6 @@ from spectra.results import Result
 
 METHODS = ("auto", "structured", "jacobian", "vector_products")
 OUTPUTS = ("trace", "full")
-GIB = 2**30
 _VMAP_CHUNK = 64  # basis vectors per vmapped vjp/jvp: bounds the vector-product method's memory
 
 
@@ -70,7 +77,7 @@ class EmpiricalNTK(Result):
     ``note``: why ``method="auto"`` did not take the structured path (None when it did).
     """
 
-    kernel: torch.Tensor
+    kernel: torch.Tensor = Result.array_field([("N1", "N2"), ("N1", "N2", "c", "c")])  # saved as a NumPy array
     method: str
     outputs: str
     block_size: int | None = None
@@ -183,10 +190,9 @@ class _Request:
 
 
 def _check_memory(request: _Request, block_size: int | None, max_memory_gb: float | None) -> None:
-    if max_memory_gb is None:
-        return
+    """Refuse a request above ``max_memory_gb`` (None: no cap), suggesting a block_size that fits."""
     need = request.bytes(block_size)
-    if need <= max_memory_gb * GIB:
+    if max_memory_gb is None or need <= max_memory_gb * GIB:
         return
     n = max(request.n1, request.n2)
     candidates = [
@@ -201,13 +207,9 @@ def _check_memory(request: _Request, block_size: int | None, max_memory_gb: floa
             f"even small tiles need about {output:.2f} GB (the kernel and stored features themselves); use "
             "ntk_operator / top_eigenpairs (matrix-free), fewer points, a smaller dtype, or a larger max_memory_gb"
         )
-    tiling = "untiled" if block_size is None else f"block_size={block_size}"
-    fail(
-        "block_size",
-        f"a tiling that keeps this {request.method} kernel under max_memory_gb={max_memory_gb:g} ({tiling} "
-        f"needs about {need / GIB:.2f} GB): {advice}",
-        block_size,
-    )
+    tiling = "untiled" if block_size is None else f"with block_size={block_size}"
+    subject = f"this {request.method} kernel {tiling}"
+    check_memory("block_size", block_size, need, subject=subject, advice=advice, max_memory_gb=max_memory_gb)
 
 
 class _BlockFeatures:
@@ -278,7 +280,7 @@ def empirical_ntk(
     block_size: int | None = None,
     outputs: str = "trace",
     dtype: torch.dtype | None = None,
-    max_memory_gb: float | None = 8.0,
+    max_memory_gb: float | None = MAX_MEMORY_GB,
     progress: bool = True,
 ) -> EmpiricalNTK:
     """Empirical NTK Θ(x1, x2) of ``model`` at its current parameters (see module docstring).
@@ -421,7 +423,7 @@ def ntk_operator(
     outputs: str = "trace",
     dtype: torch.dtype | None = None,
     block_size: int | None = None,
-    max_memory_gb: float | None = 8.0,
+    max_memory_gb: float | None = MAX_MEMORY_GB,
 ) -> NTKOperator:
     """Θ(x, x) as a matrix-free :class:`NTKOperator` (a scipy LinearOperator), never formed.
 
@@ -446,12 +448,14 @@ def ntk_operator(
     else:
         width = sum(f.width for f in structured_factors(fm, layers, x[:1])) if layers else n_out * fm.n_parameters
         need = len(x) * width * itemsize + min(block, len(x)) * activations * (2 + n_out) * itemsize
-    if max_memory_gb is not None and need > max_memory_gb * GIB:
-        fail(
+    if max_memory_gb is not None:
+        check_memory(
             "max_memory_gb",
-            f"room for the {method} operator's stored factors (about {need / GIB:.2f} GB); "
-            "try method='vector_products' (memory of one forward pass per block)",
             max_memory_gb,
+            need,
+            subject=f"the {method} operator's stored factors",
+            advice="try method='vector_products' (memory of one forward pass per block) or fewer points",
+            max_memory_gb=max_memory_gb,
         )
     if method == "vector_products":
         product = _vector_product_matvec(fm, x, n_out, block, full)

@@ -44,7 +44,15 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from spectra._validation import check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    as_real_array,
+    brief,
+    check_choice,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.partition.network import affine_maps, encoder_arrays, require_relu, unpack
 from spectra.partition.roots import brent
 from spectra.results import Result
@@ -86,14 +94,9 @@ class Segment:
 
 
 def _vector(argument: str, value: object, size: int, what: str) -> np.ndarray:
-    try:
-        array = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        fail(argument, what, value, TypeError)
+    array = as_real_array(argument, value).reshape(-1)
     if array.size != size:
-        fail(argument, what, value)
-    if not np.isfinite(array).all():
-        fail(argument, f"{what} with finite values", value)
+        fail(argument, what, brief(value))
     return array
 
 
@@ -132,16 +135,16 @@ class Breakpoints(Result):
     numerical: at its midpoint); ``values`` (K + 1, c) is f at the edges.
     """
 
-    activation_t: np.ndarray
-    activation_layer: np.ndarray
-    activation_neuron: np.ndarray
-    function_t: np.ndarray
-    slope_jump: np.ndarray  # (k, c): slope right minus slope left at each function breakpoint
-    edges: np.ndarray
-    slopes: np.ndarray
-    values: np.ndarray
-    origin: np.ndarray
-    direction: np.ndarray
+    activation_t: np.ndarray = Result.array_field(("A",))
+    activation_layer: np.ndarray = Result.array_field(("A",), "int")
+    activation_neuron: np.ndarray = Result.array_field(("A",), "int")
+    function_t: np.ndarray = Result.array_field(("k",))
+    slope_jump: np.ndarray = Result.array_field(("k", "c"))  # slope right minus slope left at each function breakpoint
+    edges: np.ndarray = Result.array_field(("K+1",))
+    slopes: np.ndarray = Result.array_field(("K", "c"))
+    values: np.ndarray = Result.array_field(("K+1", "c"))
+    origin: np.ndarray = Result.array_field(("d",))
+    direction: np.ndarray = Result.array_field(("d",))
     start: float
     stop: float
     n_neurons: int
@@ -344,6 +347,8 @@ def breakpoints_1d(
     """
     architecture = unpack(model)
     check_choice("method", method, METHODS)
+    if tol is not None:
+        tol = check_positive_float("tol", tol, allow_zero=True)
     segment = make_segment(architecture.in_features, a, b, direction)
     if method == "auto" and architecture.activation != "relu":
         require_relu(architecture, "breakpoints_1d(method='auto')", "method='numerical'")
@@ -359,6 +364,14 @@ def breakpoints_1d(
             n_grid = max(8193, 16 * architecture.n_neurons + 1)
         if check_positive_int("n_grid", n_grid) < 2:
             fail("n_grid", "at least 2 grid points", n_grid)
+        inputs = architecture.in_features if architecture.encoder is None else architecture.encoder.out_features
+        check_memory(
+            "n_grid",
+            n_grid,
+            4 * n_grid * (architecture.n_neurons + inputs) * 8,
+            subject=f"the pre-activations of {architecture.n_neurons} neurons on {n_grid} grid points",
+            advice="use a coarser grid (n_grid)",
+        )
         encoder = encoder_arrays(architecture.encoder) if architecture.encoder is not None else None
         edges, events, slopes, values, left, right = _numerical(
             maps, architecture.activation, encoder, segment, eps, n_grid
@@ -366,7 +379,6 @@ def breakpoints_1d(
         description = f"numerical (sign changes on a {n_grid}-point grid refined by Brent's method; may miss roots)"
     if tol is None:
         tol = 1e-9 * float(np.abs(slopes).max(initial=0.0))
-    tol = check_positive_float("tol", tol, allow_zero=True)
     jump = right - left
     kink = np.abs(jump).max(axis=1, initial=0.0) > tol
     t, layer, neuron = (np.concatenate(parts) for parts in zip(*events, strict=True)) if events else (np.zeros(0),) * 3

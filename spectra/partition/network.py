@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectra._validation import fail
+from spectra._validation import check_model, fail
 from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet
 from spectra.models.layers import check_input, get_activation
 
@@ -66,6 +66,7 @@ class Architecture:
 
 def unpack(model: nn.Module) -> Architecture:
     """The :class:`Architecture` of ``model``; a TypeError names the supported models otherwise."""
+    check_model("model", model)
     if isinstance(model, MLP):
         hidden = tuple(model.layers[:-1])
         first = (hidden[0].effective_weight(), hidden[0].effective_bias())

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, grad, jacfwd, vmap
 
-from spectra._validation import as_points, check_positive_int, fail
+from spectra._validation import as_points, check_memory, check_positive_int, fail
 from spectra.partition.network import hidden_preactivations, unpack
 from spectra.results import Result
 from spectra.seeding import Seed, make_generator
@@ -83,10 +83,11 @@ def local_pairs(x: torch.Tensor, *, n_pairs: int | None = None, seed: Seed = Non
     x = as_points("x", x)
     if len(x) < 2:
         fail("x", "at least 2 samples to form pairs", len(x))
+    generator = make_generator(seed)  # checked even when every sample is taken
     first = torch.arange(len(x), device=x.device)
     if n_pairs is not None:
         n_pairs = min(check_positive_int("n_pairs", n_pairs), len(x))
-        first = torch.randperm(len(x), generator=make_generator(seed))[:n_pairs].to(x.device)
+        first = torch.randperm(len(x), generator=generator)[:n_pairs].to(x.device)
     nearest = torch.empty_like(first)
     for start in range(0, len(first), 1024):  # distance rows in blocks: memory O(1024 n)
         rows = first[start : start + 1024]
@@ -102,6 +103,7 @@ def global_pairs(x: torch.Tensor, n_pairs: int, *, seed: Seed = None) -> torch.T
     if len(x) < 2:
         fail("x", "at least 2 samples to form pairs", len(x))
     n_pairs = check_positive_int("n_pairs", n_pairs)
+    check_memory("n_pairs", n_pairs, 4 * 2 * n_pairs * 8, subject=f"{n_pairs} index pairs", advice="draw fewer pairs")
     generator = make_generator(seed)
     first = torch.randint(0, len(x), (n_pairs,), generator=generator)
     # An offset in 1..n-1 makes the second index differ from the first.
@@ -184,9 +186,9 @@ def gradient_confusion(
 class NeuronActivity(Result):
     """Fraction of samples on which each hidden neuron is active, with its layer and index."""
 
-    activation_rate: np.ndarray
-    layer: np.ndarray
-    neuron: np.ndarray
+    activation_rate: np.ndarray = Result.array_field(("N",))
+    layer: np.ndarray = Result.array_field(("N",), "int")
+    neuron: np.ndarray = Result.array_field(("N",), "int")
     n_samples: int
 
     @property

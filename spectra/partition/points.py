@@ -26,11 +26,11 @@ from spectra.results import Result
 class PartitionPoints(Result):
     """First-layer partition sets {x : n_i·x = o_i} (see module docstring); arrays over neurons i."""
 
-    weights: np.ndarray  # (width, d): w_i
-    biases: np.ndarray  # (width,): b_i
-    normals: np.ndarray  # (width, d): n_i = w_i / |w_i|
-    offsets: np.ndarray  # (width,): o_i = -b_i / |w_i|
-    slopes: np.ndarray  # (width,): |w_i|
+    weights: np.ndarray = Result.array_field(("width", "d"))  # w_i
+    biases: np.ndarray = Result.array_field(("width",))  # b_i
+    normals: np.ndarray = Result.array_field(("width", "d"))  # n_i = w_i / |w_i|
+    offsets: np.ndarray = Result.array_field(("width",))  # o_i = -b_i / |w_i|
+    slopes: np.ndarray = Result.array_field(("width",))  # |w_i|
     activation: str
 
     @property

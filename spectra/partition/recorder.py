@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from spectra._validation import check_choice, check_positive_int, fail
+from spectra._validation import check_choice, fail
 from spectra.domain import Box, BoxLike, as_box
 from spectra.partition.breakpoints import breakpoints_1d
 from spectra.partition.network import unpack
-from spectra.partition.regions import regions_2d, regions_2d_sampled
+from spectra.partition.regions import check_sampling_grid, regions_2d, regions_2d_sampled
 from spectra.training import Recorder, Snapshot
 
 RECORDER_METHODS = ("auto", "sampled")
@@ -42,7 +42,7 @@ class PartitionRecorder(Recorder):
         if self.box is not None and self.box.dim > 2:
             fail("domain", "an interval (1-D) or a rectangle (2-D)", self.box)
         self.method = check_choice("method", method, RECORDER_METHODS)
-        self.n_grid = check_positive_int("n_grid", n_grid)
+        self.n_grid = check_sampling_grid("n_grid", n_grid)
         self.name = name
 
     def record(self, model: nn.Module, snapshot: Snapshot) -> dict[str, float]:

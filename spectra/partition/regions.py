@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from spectra._validation import check_positive_int, fail
+from spectra._validation import check_memory, check_positive_int, fail
 from spectra.domain import Box, BoxLike, as_box
 from spectra.partition.network import affine_maps, require_relu, unpack
 from spectra.partition.patterns import count_patterns
@@ -47,12 +47,12 @@ class Regions2D(Result):
     intercepts (R, c)) and the activation pattern is ``patterns[k]`` (R, neurons).
     """
 
-    vertices: np.ndarray
-    offsets: np.ndarray
-    areas: np.ndarray
-    gradients: np.ndarray
-    intercepts: np.ndarray
-    patterns: np.ndarray
+    vertices: np.ndarray = Result.array_field(("V", 2))
+    offsets: np.ndarray = Result.array_field(("R+1",), "int")
+    areas: np.ndarray = Result.array_field(("R",))
+    gradients: np.ndarray = Result.array_field(("R", "c", 2))
+    intercepts: np.ndarray = Result.array_field(("R", "c"))
+    patterns: np.ndarray = Result.array_field(("R", "neurons"), ("bool", "int"))
     lo: tuple[float, float]
     hi: tuple[float, float]
     exact: bool = True
@@ -220,6 +220,14 @@ def regions_2d(model: nn.Module, box: BoxLike) -> Regions2D:
     )
 
 
+def check_sampling_grid(argument: str, n: int) -> int:
+    """A positive n whose n × n grid of float64 cell centres (and their work arrays) fits in memory."""
+    n = check_positive_int(argument, n)
+    advice = f"use a coarser grid ({argument})"
+    check_memory(argument, n, 6 * n * n * 2 * 8, subject=f"an {n} × {n} grid", advice=advice)
+    return n
+
+
 def grid_cell_centres(box: Box, n: int) -> torch.Tensor:
     """Centres of an n × n grid of equal cells on the rectangle, shape (n², 2), float64."""
     axes = [lo + (np.arange(n) + 0.5) * (hi - lo) / n for lo, hi in zip(box.lo, box.hi, strict=True)]
@@ -239,6 +247,6 @@ def regions_2d_sampled(model: nn.Module, box: BoxLike, n: int = 512, *, chunk_si
     rectangle = as_box("box", box)
     if rectangle.dim != 2:
         fail("box", "a rectangle [(x0_lo, x0_hi), (x1_lo, x1_hi)]", rectangle)
-    n = check_positive_int("n", n)
+    n = check_sampling_grid("n", n)
     count = count_patterns(model, grid_cell_centres(rectangle, n), chunk_size=chunk_size)
     return SampledRegions(count, n, rectangle.lo, rectangle.hi)

@@ -65,7 +65,15 @@ import pandas as pd
 import torch
 from torch import nn
 
-from spectra._validation import _Described, check_choice, check_positive_float, check_positive_int, describe, fail
+from spectra._validation import (
+    _Described,
+    as_real_array,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    describe,
+    fail,
+)
 from spectra.domain import uniform_grid
 from spectra.fourier import frequency_error
 from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, count_parameters
@@ -150,7 +158,7 @@ class LinearizedSettings:
 
     def __post_init__(self) -> None:
         n = check_positive_int("n_train", self.n_train)
-        frequencies = np.asarray(self.frequencies, dtype=float)
+        frequencies = as_real_array("frequencies", self.frequencies)
         if (
             frequencies.ndim != 1
             or len(frequencies) == 0
@@ -262,8 +270,9 @@ def breakdown_times(
     ``time`` (R,) strictly increasing; ``observed`` and ``predicted`` (R, K) per-frequency errors at
     those times (e.g. Xu's Δ of the trained network and of its linearisation). Returns (K,).
     """
-    time = np.asarray(time, dtype=float)
-    observed, predicted = np.asarray(observed, dtype=float), np.asarray(predicted, dtype=float)
+    time = as_real_array("time", time, finite=False)
+    observed = as_real_array("observed", observed, finite=False)
+    predicted = as_real_array("predicted", predicted, finite=False)
     if time.ndim != 1 or len(time) == 0 or not np.all(np.isfinite(time)) or np.any(np.diff(time) <= 0):
         fail("time", "a non-empty, finite, strictly increasing array (R,)", _Described(describe(time)))
     for name, values in (("observed", observed), ("predicted", predicted)):
@@ -396,31 +405,31 @@ class LinearizedComparison(Result):
     """
 
     models: list[str]
-    frequency: np.ndarray
-    steps: np.ndarray
-    time: dict[str, np.ndarray]
-    predicted_error: dict[str, np.ndarray]
-    observed_error: dict[str, np.ndarray]
-    residual_gap: dict[str, np.ndarray]
-    drift: dict[str, np.ndarray]
-    top_eigenvalues: dict[str, np.ndarray]
-    breakdown_time: dict[str, np.ndarray]
-    breakdown_drift: dict[str, np.ndarray]
-    mode_eigenvalue: dict[str, np.ndarray]
-    eigenvalues: dict[str, np.ndarray]
-    dominant_frequency: dict[str, np.ndarray]
-    spectral_centroid: dict[str, np.ndarray]
+    frequency: np.ndarray = Result.array_field(("K",))
+    steps: np.ndarray = Result.array_field(("R",), "int")
+    time: dict[str, np.ndarray] = Result.array_dict_field(("R",))
+    predicted_error: dict[str, np.ndarray] = Result.array_dict_field(("R", "K"))
+    observed_error: dict[str, np.ndarray] = Result.array_dict_field(("R", "K"))
+    residual_gap: dict[str, np.ndarray] = Result.array_dict_field(("R",))
+    drift: dict[str, np.ndarray] = Result.array_dict_field(("R",))
+    top_eigenvalues: dict[str, np.ndarray] = Result.array_dict_field(("R", "n_eigenvalues"))
+    breakdown_time: dict[str, np.ndarray] = Result.array_dict_field(("K",))
+    breakdown_drift: dict[str, np.ndarray] = Result.array_dict_field(("K",))
+    mode_eigenvalue: dict[str, np.ndarray] = Result.array_dict_field(("K",))
+    eigenvalues: dict[str, np.ndarray] = Result.array_dict_field(("N",))
+    dominant_frequency: dict[str, np.ndarray] = Result.array_dict_field(("N",))
+    spectral_centroid: dict[str, np.ndarray] = Result.array_dict_field(("N",))
     lr: dict[str, float]
     max_stable_lr: dict[str, float]
     kernel_norm: dict[str, float]
     flow_gap: dict[str, float]
     n_parameters: dict[str, int]
     architecture: dict[str, str]
-    widths: np.ndarray
-    width_agreement: dict[str, np.ndarray]
-    width_error_gap: dict[str, np.ndarray]
-    width_drift: dict[str, np.ndarray]
-    width_breakdown: dict[str, np.ndarray]
+    widths: np.ndarray = Result.array_field(("W",), ("int", "float"))  # written as float
+    width_agreement: dict[str, np.ndarray] = Result.array_dict_field(("W",))
+    width_error_gap: dict[str, np.ndarray] = Result.array_dict_field(("W",))
+    width_drift: dict[str, np.ndarray] = Result.array_dict_field(("W",))
+    width_breakdown: dict[str, np.ndarray] = Result.array_dict_field(("W",))
     settings: dict[str, Any] = field(default_factory=dict)
     wall_time: float = 0.0
     versions: dict[str, str] = field(default_factory=dict)

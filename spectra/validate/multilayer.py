@@ -390,18 +390,18 @@ class MultilayerResult(Result):
     (D, S) the largest ratio of consecutive recorded losses (<= 1: monotone training).
     """
 
-    frequencies: np.ndarray
+    frequencies: np.ndarray = Result.array_field(("K",))
     distributions: list[str]
-    density: np.ndarray
-    seeds: np.ndarray
-    steps: np.ndarray
-    lr: np.ndarray
-    time: np.ndarray
-    error: np.ndarray
-    rate: np.ndarray
-    kernel_rate: np.ndarray
-    time_to_level: np.ndarray
-    loss_rise: np.ndarray
+    density: np.ndarray = Result.array_field(("D", "K"))
+    seeds: np.ndarray = Result.array_field(("S",), "int")
+    steps: np.ndarray = Result.array_field(("R",), "int")
+    lr: np.ndarray = Result.array_field(("D", "S"))
+    time: np.ndarray = Result.array_field(("D", "S", "R"))
+    error: np.ndarray = Result.array_field(("D", "S", "R", "K"))
+    rate: np.ndarray = Result.array_field(("D", "S", "K"))
+    kernel_rate: np.ndarray = Result.array_field(("D", "S", "K"))
+    time_to_level: np.ndarray = Result.array_field(("D", "S", "K"))
+    loss_rise: np.ndarray = Result.array_field(("D", "S"))
     settings: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 

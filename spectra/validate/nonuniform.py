@@ -43,7 +43,14 @@ import pandas as pd
 import scipy.special
 import torch
 
-from spectra._validation import _Described, check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    _Described,
+    as_real_array,
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    fail,
+)
 from spectra.fem.nonuniform import NonuniformSolver, UniformDataEquation
 from spectra.fem.problem import ResolutionWarning
 from spectra.fourier import continuous_ft
@@ -144,14 +151,14 @@ class NonuniformSettings:
         fraction = check_positive_float("lr_fraction", self.lr_fraction)
         if fraction >= 1:
             fail("lr_fraction", "a number in (0, 1)", fraction)
-        times = np.asarray(self.times, dtype=np.float64)
+        times = as_real_array("times", self.times)
         if times.ndim != 1 or len(times) < 2 or times[0] != 0 or not np.all(np.isfinite(times)):
             fail("times", "at least two finite times, the first 0", self.times)
         multiples = times / times[1]
         if np.any(np.diff(times) <= 0) or np.any(np.abs(multiples - np.round(multiples)) > 1e-9):
             fail("times", "increasing multiples of the first positive time", self.times)
         object.__setattr__(self, "times", tuple(float(t) for t in times))
-        frequencies = np.asarray(self.target_frequencies, dtype=np.float64).reshape(-1)
+        frequencies = as_real_array("target_frequencies", self.target_frequencies).reshape(-1)
         if len(frequencies) == 0 or not np.all(np.isfinite(frequencies)) or np.any(frequencies < 0):
             fail(
                 "target_frequencies",
@@ -298,28 +305,28 @@ class NonuniformComparison(Result):
     ``cells`` of the solver's mesh, ``wall_time`` (s) and ``training_time`` (s).
     """
 
-    times: np.ndarray
-    x: np.ndarray
-    target: np.ndarray
-    density_grid: np.ndarray
-    density: np.ndarray
-    xi: np.ndarray
-    rho: np.ndarray
-    mu_hat: np.ndarray
-    v_network: np.ndarray
-    v_general: np.ndarray
-    v_uniform: np.ndarray
-    v_best_uniform: np.ndarray
-    v_kernel: np.ndarray
-    gap_general: np.ndarray
-    gap_uniform: np.ndarray
-    gap_best_uniform: np.ndarray
-    gap_network_kernel: np.ndarray
-    gap_kernel_general: np.ndarray
-    gap_step: np.ndarray
-    convergence_cells: np.ndarray
-    convergence_gap: np.ndarray
-    convergence_order: np.ndarray
+    times: np.ndarray = Result.array_field(("T",))
+    x: np.ndarray = Result.array_field(("N",))
+    target: np.ndarray = Result.array_field(("N",))
+    density_grid: np.ndarray = Result.array_field(("P",))
+    density: np.ndarray = Result.array_field(("P",))
+    xi: np.ndarray = Result.array_field(("K",))
+    rho: np.ndarray = Result.array_field(("K",))
+    mu_hat: np.ndarray = Result.array_field(("K",), "complex")
+    v_network: np.ndarray = Result.array_field(("T", "K"), "complex")
+    v_general: np.ndarray = Result.array_field(("T", "K"), "complex")
+    v_uniform: np.ndarray = Result.array_field(("T", "K"), "complex")
+    v_best_uniform: np.ndarray = Result.array_field(("T", "K"), "complex")
+    v_kernel: np.ndarray = Result.array_field(("T", "K"), "complex")
+    gap_general: np.ndarray = Result.array_field(("T",))
+    gap_uniform: np.ndarray = Result.array_field(("T",))
+    gap_best_uniform: np.ndarray = Result.array_field(("T",))
+    gap_network_kernel: np.ndarray = Result.array_field(("T",))
+    gap_kernel_general: np.ndarray = Result.array_field(("T",))
+    gap_step: np.ndarray = Result.array_field(("T",))
+    convergence_cells: np.ndarray = Result.array_field(("C",), "int")
+    convergence_gap: np.ndarray = Result.array_field(("C",))
+    convergence_order: np.ndarray = Result.array_field(("C-1",))
     c_uniform: float
     c_best: float
     lr: float

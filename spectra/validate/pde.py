@@ -277,7 +277,7 @@ class PDEComparisonSettings:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
-        cases = tuple(self.cases)
+        cases = tuple(self.cases) if isinstance(self.cases, Sequence) else ()
         if not cases or not all(isinstance(c, PDECase) for c in cases):
             fail("cases", "a non-empty sequence of PDECase", self.cases, TypeError)
         names = [c.name for c in cases]
@@ -285,7 +285,7 @@ class PDEComparisonSettings:
             fail("cases", "cases with distinct names", names)
         object.__setattr__(self, "cases", cases)
         check_choice("reference", self.reference, names)
-        bias = tuple(self.bias)
+        bias = tuple(self.bias) if isinstance(self.bias, Sequence) and not isinstance(self.bias, str) else (None,)
         if len(bias) not in (0, 2) or len(set(bias)) != len(bias):
             fail("bias", "two different case names (or none)", self.bias)
         for name in bias:
@@ -379,21 +379,21 @@ class PDEComparison(Result):
     window, cells and error estimates). ``skipped``: cases not run, with the reason.
     """
 
-    times: dict[str, np.ndarray]
-    widths: dict[str, np.ndarray]
-    seeds: dict[str, np.ndarray]
-    gap: dict[str, np.ndarray]
-    gap_kernel: dict[str, np.ndarray]
-    kernel_gap: dict[str, np.ndarray]
-    frequencies: dict[str, np.ndarray]
-    decay_network: dict[str, np.ndarray]
-    decay_pde: dict[str, np.ndarray]
-    decay_kernel: dict[str, np.ndarray]
-    line: dict[str, np.ndarray]
-    spectrum_network: dict[str, np.ndarray]
-    spectrum_pde: dict[str, np.ndarray]
-    spectrum_kernel: dict[str, np.ndarray]
-    train_seconds: dict[str, np.ndarray]
+    times: dict[str, np.ndarray] = Result.array_dict_field(("R",), per_key=True)  # per case: its own R, W, S, K, d, X
+    widths: dict[str, np.ndarray] = Result.array_dict_field(("W",), "int", per_key=True)
+    seeds: dict[str, np.ndarray] = Result.array_dict_field(("S",), "int", per_key=True)
+    gap: dict[str, np.ndarray] = Result.array_dict_field(("W", "S", "R"), per_key=True)
+    gap_kernel: dict[str, np.ndarray] = Result.array_dict_field(("W", "S", "R"), per_key=True)
+    kernel_gap: dict[str, np.ndarray] = Result.array_dict_field(("R",), per_key=True)
+    frequencies: dict[str, np.ndarray] = Result.array_dict_field(("K", "d"), per_key=True)
+    decay_network: dict[str, np.ndarray] = Result.array_dict_field(("W", "S", "R", "K"), per_key=True)
+    decay_pde: dict[str, np.ndarray] = Result.array_dict_field(("R", "K"), per_key=True)
+    decay_kernel: dict[str, np.ndarray] = Result.array_dict_field(("R", "K"), per_key=True)
+    line: dict[str, np.ndarray] = Result.array_dict_field(("X",), per_key=True)
+    spectrum_network: dict[str, np.ndarray] = Result.array_dict_field(("W", "S", "R", "X"), per_key=True)
+    spectrum_pde: dict[str, np.ndarray] = Result.array_dict_field(("R", "X"), per_key=True)
+    spectrum_kernel: dict[str, np.ndarray] = Result.array_dict_field(("R", "X"), per_key=True)
+    train_seconds: dict[str, np.ndarray] = Result.array_dict_field(("W", "S"), per_key=True)
     cases: dict[str, dict[str, Any]]
     reference: str
     bias: list[str]
