@@ -130,15 +130,6 @@ def run_fingerprint(
     }
 
 
-def is_checkpoint(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` starts like a spectra checkpoint (its first bytes are the magic line)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(len(MAGIC)) == MAGIC
-    except OSError:
-        return False
-
-
 def save_checkpoint(path: str | os.PathLike[str], state: Mapping[str, Any], fingerprint: Mapping[str, str]) -> None:
     """Write ``state`` (for ``torch.save``) with its fingerprint and checksum, whole or not at all."""
     buffer = io.BytesIO()

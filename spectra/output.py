@@ -77,7 +77,13 @@ def exclusive_lock(target: str | os.PathLike[str], *, argument: str = "out") -> 
     target = Path(target)
     path = lock_path(target)
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)  # never through a planted link
+        except OSError as error:
+            raise ValueError(
+                f"{argument}: expected a path whose lock file {str(path)!r} spectra can create, got {str(target)!r} "
+                f"({error.strerror}); remove that file if it is not spectra's, or choose another path"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

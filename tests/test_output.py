@@ -124,6 +124,15 @@ def test_one_writer_per_folder(tmp_path):
     assert not out.exists() or (out / MARKER).exists()
 
 
+def test_a_link_planted_as_the_lock_file_is_never_followed(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / ".out.spectra-lock").symlink_to(victim)
+    with pytest.raises(ValueError, match="out: expected a path whose lock file .* spectra can create"):
+        write_output(tmp_path / "out")
+    assert victim.read_text() == "precious" and not (tmp_path / "out").exists()
+
+
 def test_the_lock_is_taken_before_the_block_and_held_across_processes(tmp_path):
     out = tmp_path / "out"
     code = (
