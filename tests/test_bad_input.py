@@ -182,9 +182,10 @@ def box(valid: Any, dim: int, *, fixed_dim: bool = True) -> Kind:
     return Kind(value(valid), st.sampled_from(fixed + ([[(0.0, 1.0)] * (dim + 1)] if fixed_dim else [])))
 
 
-def dtype(valid: torch.dtype | None = None, *, none_ok: bool = True) -> Kind:
+def dtype(valid: torch.dtype | None = None, *, none_ok: bool = True, half_ok: bool = True) -> Kind:
+    """A floating torch.dtype (or None when ``none_ok``); float16 and bfloat16 are bad too unless ``half_ok``."""
     fixed = [torch.int32, torch.int64, torch.complex64, torch.bool, "float32", 32, True] + ([] if none_ok else [None])
-    return Kind(value(valid), st.sampled_from(fixed))
+    return Kind(value(valid), st.sampled_from(fixed + ([] if half_ok else [torch.float16, torch.bfloat16])))
 
 
 def model(make: Callable[[], nn.Module]) -> Kind:
@@ -589,7 +590,7 @@ ENTRIES: dict[str, Entry] = {
         method=choice("auto", ("auto", "structured", "jacobian", "vector_products")),
         block_size=optional(size(4, huge=False)),
         outputs=choice("trace", ("trace", "full")),
-        dtype=dtype(),
+        dtype=dtype(half_ok=False),
         max_memory_gb=Kind(value(8.0), optional(positive(8.0)).bad),
     ),
     "ntk_operator": entry(
@@ -598,7 +599,7 @@ ENTRIES: dict[str, Entry] = {
         x=points(grid),
         method=choice("auto", ("auto", "structured", "jacobian", "vector_products")),
         outputs=choice("trace", ("trace", "full")),
-        dtype=dtype(),
+        dtype=dtype(half_ok=False),
     ),
     "top_eigenpairs": entry(
         lambda model, x, k, tol, seed: spectra.top_eigenpairs(model, x, k, tol=tol, seed=seed, progress=False),
@@ -654,13 +655,42 @@ ENTRIES: dict[str, Entry] = {
         model=Kind(lambda: mlp(parameterization="ntk"), st.sampled_from([None, "model", 3])),
         x1=points(grid),
     ),
+    "relu_mlp_nngp": entry(
+        ntk.relu_mlp_nngp,
+        x1=points(grid, fixed_dim=False),
+        depth=size(2, huge=False),
+        sigma_w=positive(1.4),
+        sigma_b=positive(0.1, zero_ok=True),
+    ),
+    "two_layer_fourier_nngp": entry(
+        ntk.two_layer_fourier_nngp, x1=points(grid), rho_w=distribution(lambda: G(1.0), None), sigma_a=positive(1.0)
+    ),
+    "analytic_nngp": entry(
+        ntk.analytic_nngp,
+        model=Kind(lambda: mlp(init="he"), st.sampled_from([None, "model", 3, mlp()])),
+        x1=points(grid),
+    ),
+    "empirical_nngp": entry(
+        lambda make_model, x1, seeds, outputs: ntk.empirical_nngp(
+            make_model, x1, seeds=seeds, outputs=outputs, progress=False
+        ),
+        make_model=Kind(
+            value(lambda seed: models.MLP(1, 1, 4, 1, seed=seed, dtype=F64)),
+            st.sampled_from([None, "model", 3, lambda seed: None, lambda seed: "net"]),
+        ),
+        x1=points(grid),
+        seeds=Kind(
+            value(range(3)), st.sampled_from([[0], [], "ab", None, 3, [0, -1], [0, 1.5], [0, 2**64], range(10**13)])
+        ),
+        outputs=choice("trace", ("trace", "full")),
+    ),
     "NTKRecorder": entry(
         spectra.NTKRecorder,
         x=optional(points(grid, fixed_dim=False)),
         n_eigenvalues=size(4),
         method=choice("auto", ("auto", "structured", "jacobian", "vector_products")),
         outputs=choice("trace", ("trace", "full")),
-        dtype=dtype(F64, none_ok=False),
+        dtype=dtype(F64, none_ok=False, half_ok=False),
     ),
     # partition
     "partition_points": entry(spectra.partition_points, model=model(mlp)),
@@ -1114,6 +1144,7 @@ def test_every_public_name_is_covered_or_listed() -> None:
     """Each public callable of spectra and its subpackages has an entry here, or is a result/abstract class."""
     not_entries = {
         # results, abstract bases and plain records: built by spectra, not from user arguments
+        "EmpiricalNNGP",
         "EmpiricalNTK",
         "FrequencyDistribution",
         "History",

@@ -1,4 +1,5 @@
-"""Models: RepNet partition points and magnitudes, doubled initialisation, the two-layer net's NTK."""
+"""Models: RepNet partition points and magnitudes, doubled initialisation, the two-layer net's NTK, seeds that
+give the same weights in every dtype."""
 
 import math
 
@@ -9,6 +10,7 @@ import torch
 from spectra.frequencies import Gaussian, Uniform
 from spectra.models import (
     MLP,
+    DeepONet,
     FourierFeatureMLP,
     FourierFeatures,
     RepNet,
@@ -204,3 +206,44 @@ def test_fourier_feature_mappings():
 def test_bad_input_names_the_argument(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
         make()
+
+
+def float64_encoder(seed: int) -> FourierFeatures:
+    return FourierFeatures(Gaussian(1.5, 2).sample(6, seed), trainable=True, dtype=torch.float64)
+
+
+SEEDED_MODELS = {
+    **{
+        f"mlp_{p}_{i}": (lambda dtype, p=p, i=i: MLP(2, 2, 16, 2, parameterization=p, init=i, seed=0, dtype=dtype))
+        for p, i in [("ntk", "torch"), ("standard", "torch"), ("standard", "xavier"), ("standard", "he")]
+    },
+    **{
+        f"repnet_{v}": (lambda dtype, v=v: RepNet(2, 1, 16, 2, variant=v, scale="per_neuron", seed=0, dtype=dtype))
+        for v in ("adaptive", "init_only")
+    },
+    "fourier_features": lambda dtype: FourierFeatures.gaussian(2, 6, 1.5, seed=0, trainable=True).to(dtype),
+    "fourier_feature_mlp": lambda dtype: FourierFeatureMLP(float64_encoder(0), 1, 16, 2, seed=0, dtype=dtype),
+    "two_layer": lambda dtype: TwoLayerFourierNet(2, 16, Gaussian(1.0, 2), doubled=True, seed=0, dtype=dtype),
+    "deeponet": lambda dtype: DeepONet(
+        MLP(3, 8, 16, 1, seed=0, dtype=dtype), MLP(1, 8, 16, 1, seed=1, dtype=dtype), n_sensors=3, n_basis=8
+    ),
+}
+
+
+@pytest.mark.parametrize("make", SEEDED_MODELS.values(), ids=SEEDED_MODELS.keys())
+def test_a_seed_gives_the_same_weights_built_in_float64_or_converted_from_float32(make):
+    """Weights are drawn in float64 on the CPU and then cast: model(seed, float32).double() is the float64 model's
+    weights rounded to float32 (|ΔW| ≤ 2^-24 |W|; RepNet's output scale is calibrated in the model's dtype). Before,
+    float32 and float64 drew from different streams (max |ΔW| = 1.58 for an MLP)."""
+    converted, built = make(torch.float32).double(), make(torch.float64)
+    for (name, a), (_, b) in zip(converted.state_dict().items(), built.state_dict().items(), strict=True):
+        assert a.dtype == b.dtype == torch.float64, name
+        assert torch.all((a - b).abs() <= 1e-6 * b.abs()), (name, float((a - b).abs().max()))
+
+
+def test_float32_weights_are_the_float64_draws_rounded_exactly():
+    for options in ({"parameterization": "ntk"}, {"init": "torch"}, {"init": "he"}, {"init": "normal"}):
+        float32 = MLP(3, 2, 8, 2, seed=5, dtype=torch.float32, **options)
+        rounded = MLP(3, 2, 8, 2, seed=5, dtype=torch.float64, **options).float()
+        for a, b in zip(float32.parameters(), rounded.parameters(), strict=True):
+            assert torch.equal(a, b), options

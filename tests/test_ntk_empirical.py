@@ -1,4 +1,7 @@
-"""Empirical NTK: every method against an independent autograd Jacobian, tiling, operator, Lanczos, bad input."""
+"""Empirical NTK: every method against an independent autograd Jacobian, tiling, operator, Lanczos, bad input;
+layers that run twice, the model left untouched, half precision and input widths refused by name."""
+
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -8,8 +11,27 @@ from hypothesis import strategies as st
 from torch import nn
 
 from spectra.frequencies import Gaussian, Uniform
-from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, TwoLayerFourierNet, count_parameters
-from spectra.ntk import EmpiricalNTK, empirical_ntk, ntk_operator, ntk_spectrum, top_eigenpairs
+from spectra.models import (
+    MLP,
+    DeepONet,
+    FourierFeatureMLP,
+    FourierFeatures,
+    RepNet,
+    TwoLayerFourierNet,
+    count_parameters,
+)
+from spectra.ntk import (
+    EmpiricalNTK,
+    NTKRecorder,
+    analytic_nngp,
+    analytic_ntk,
+    empirical_ntk,
+    ntk_operator,
+    ntk_spectrum,
+    top_eigenpairs,
+)
+from spectra.partition import gradient_confusion
+from spectra.training import Snapshot
 
 F64 = torch.float64
 
@@ -351,3 +373,135 @@ def test_result_saves_loads_and_keeps_float32_on_request(tmp_path):
     assert torch.equal(loaded.kernel, result.kernel) and loaded.method == "structured" and loaded.outputs == "trace"
     frame = result.to_frame()
     assert list(frame.columns) == ["i", "j", "value"] and len(frame) == 25
+
+
+def shared_layer_sequential() -> nn.Sequential:
+    """Issue 19's model: one Linear registered at positions 2 and 4 of a Sequential, so it runs twice."""
+    torch.manual_seed(0)
+    shared = nn.Linear(16, 16)
+    return nn.Sequential(nn.Linear(1, 16), nn.ReLU(), shared, nn.ReLU(), shared, nn.Linear(16, 1)).to(F64)
+
+
+def shared_layer_mlp() -> MLP:
+    """A ReLU MLP (NTK parameterisation) whose second and third hidden layers are one Dense module."""
+    model = MLP(1, 1, 8, 3, parameterization="ntk", seed=0, dtype=F64)
+    model.layers[2] = model.layers[1]
+    return model
+
+
+def test_a_layer_that_runs_twice_takes_the_jacobian_path_and_says_why():
+    model = shared_layer_sequential()
+    x = torch.linspace(-1, 1, 20, dtype=F64)[:, None]
+    expected = traced(reference_ntk(model, x))  # per-sample gradients J Jᵀ, shared weights counted once
+    result = empirical_ntk(model, x, progress=False)
+    assert result.method == "jacobian"
+    assert "Linear at '2' is reused (also at '4')" in result.note
+    assert relative_error(result.kernel, expected) < 1e-13  # the structured path used to be 18% off
+    operator = ntk_operator(model, x)
+    assert operator.method == "vector_products" and "reused" in operator.note
+    v = np.random.default_rng(0).standard_normal(20)
+    np.testing.assert_allclose(operator @ v, expected.numpy() @ v, rtol=1e-12)
+    with pytest.raises(ValueError, match="'structured', which does not: Linear at '2' is reused"):
+        empirical_ntk(model, x, method="structured")
+    mlp = shared_layer_mlp()
+    result = empirical_ntk(mlp, x, outputs="full", progress=False)
+    assert result.method == "jacobian" and "Dense at 'layers.1' is reused (also at 'layers.2')" in result.note
+    assert relative_error(result.kernel, reference_ntk(mlp, x)) < 1e-13
+
+
+def model_state(model: nn.Module) -> tuple[list[tuple[str, int]], dict[str, torch.Tensor]]:
+    """(every registered (name, id) of parameters, buffers and modules, duplicates included; a copy of state_dict)."""
+    members = [
+        (f"{kind}:{name}", id(member))
+        for kind, named in (
+            ("parameter", model.named_parameters(remove_duplicate=False)),
+            ("buffer", model.named_buffers(remove_duplicate=False)),
+            ("module", model.named_modules(remove_duplicate=False)),
+        )
+        for name, member in named
+    ]
+    return members, {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def calls_taking_a_model(x: torch.Tensor) -> dict[str, Callable[[nn.Module], object]]:
+    """Every public function of spectra.ntk (and partition's user of torch.func) that evaluates a given model;
+    the closed forms and partition tools take spectra's models only (here, the MLP)."""
+    snapshot = Snapshot(0, 0.0, x, x, x, None, x)
+    calls: dict[str, Callable[[nn.Module], object]] = {}
+    for method in ("auto", "jacobian", "vector_products"):
+        calls[f"empirical_ntk[{method}]"] = lambda m, method=method: empirical_ntk(m, x, method=method, progress=False)
+        calls[f"ntk_operator[{method}]"] = lambda m, method=method: ntk_operator(m, x, method=method) @ np.ones(len(x))
+    calls["top_eigenpairs"] = lambda m: top_eigenpairs(m, x, 2, progress=False)
+    calls["NTKRecorder.record"] = lambda m: NTKRecorder(n_eigenvalues=3).record(m, snapshot)
+    calls["gradient_confusion"] = lambda m: gradient_confusion(m, x, x, n_pairs=4, seed=0)
+    calls["analytic_ntk"] = lambda m: analytic_ntk(m, x)
+    calls["analytic_nngp"] = lambda m: analytic_nngp(m, x)
+    return calls
+
+
+MLP_ONLY = ("gradient_confusion", "analytic_ntk", "analytic_nngp")
+
+
+@pytest.mark.parametrize("make", [shared_layer_sequential, shared_layer_mlp], ids=["sequential", "mlp"])
+def test_the_model_is_the_same_object_graph_after_every_call(make):
+    """After each call: the same Parameter, buffer and module objects under every name (the shared layer still
+    at both places), an identical state_dict, and an optimiser step that still moves the shared layer."""
+    x = torch.linspace(-1, 1, 7, dtype=F64)[:, None]
+    for name, call in calls_taking_a_model(x).items():
+        model = make()
+        if name in MLP_ONLY and not isinstance(model, MLP):
+            continue
+        shared = model[2] if isinstance(model, nn.Sequential) else model.layers[1]
+        members, state = model_state(model)
+        call(model)
+        after, state_after = model_state(model)
+        assert after == members, name
+        assert all(isinstance(p, nn.Parameter) for p in model.parameters()), name
+        assert state_after.keys() == state.keys() and all(torch.equal(state[k], state_after[k]) for k in state), name
+        assert (model[4] if isinstance(model, nn.Sequential) else model.layers[2]) is shared, name
+        before = shared.weight.detach().clone()
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        model(x).pow(2).sum().backward()
+        optimizer.step()
+        assert not torch.equal(shared.weight, before), f"{name}: the optimiser no longer reaches the shared layer"
+
+
+@pytest.mark.parametrize("half", [torch.float16, torch.bfloat16], ids=["float16", "bfloat16"])
+def test_half_precision_is_refused_by_name(half):
+    model = MLP(1, 1, 8, 2, seed=0)
+    x = torch.linspace(-1, 1, 6)[:, None]
+    given = [
+        lambda: empirical_ntk(model, x, dtype=half),
+        lambda: ntk_operator(model, x, dtype=half),
+        lambda: top_eigenpairs(model, x, 2, dtype=half),
+        lambda: NTKRecorder(dtype=half),
+    ]
+    for call in given:
+        with pytest.raises(ValueError, match=rf"^dtype: expected torch.float32 or torch.float64 .*got {half}$"):
+            call()
+    with pytest.raises(ValueError, match=rf"^dtype: expected torch.float32 .*got {half} \(the model's parameter dtype"):
+        empirical_ntk(model.to(half), x.to(half))
+    assert empirical_ntk(model.to(half), x, dtype=torch.float32, progress=False).kernel.dtype == torch.float32
+
+
+def test_a_wrong_input_width_names_the_argument_and_the_expected_shape():
+    sequential = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)).to(F64)
+    x = torch.linspace(-1, 1, 5, dtype=F64)[:, None]
+    expected = r"expected 2 input dimension\(s\) per sample \(shape \(n, 2\)\), got Tensor of shape \(5, 1\)"
+    cases = [
+        (lambda: empirical_ntk(sequential, x), "x1"),
+        (lambda: empirical_ntk(sequential, torch.ones(4, 2, dtype=F64), x), "x2"),
+        (lambda: ntk_operator(sequential, x), "x"),
+        (lambda: top_eigenpairs(sequential, x, 2), "x"),
+        (lambda: NTKRecorder(x).record(sequential, Snapshot(0, 0.0, x, x, x, None, x)), "x"),
+    ]
+    for call, argument in cases:
+        with pytest.raises(ValueError, match=rf"^{argument}: {expected}"):
+            call()
+    # A DeepONet reads rows [u(s_1), ..., u(s_m), y]: n_sensors + in_features columns (it used to be refused).
+    net = DeepONet(MLP(3, 4, 6, 1, seed=0, dtype=F64), MLP(1, 4, 6, 1, seed=1, dtype=F64), n_sensors=3, n_basis=4)
+    rows = torch.randn(5, 4, generator=torch.Generator().manual_seed(0), dtype=F64)
+    result = empirical_ntk(net, rows, progress=False)
+    assert result.method == "jacobian" and relative_error(result.kernel, traced(reference_ntk(net, rows))) < 1e-12
+    with pytest.raises(ValueError, match=r"^x1: expected 4 input dimension\(s\)"):
+        empirical_ntk(net, rows[:, :3])

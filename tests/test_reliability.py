@@ -170,7 +170,7 @@ x = uniform_grid(target.domain, 64).float()
 fit(MLP(1, 1, 32, 2, seed=0), x, target(x), steps=int(sys.argv[2]), lr=1e-2, batch_size=16, seed=3,
     record_every=5, checkpoint=sys.argv[1], checkpoint_every=1, recorders=[ParameterDriftRecorder()], progress=False)
 """
-STEPS = 600
+STEPS = 400
 
 
 def train_here(checkpoint=None):

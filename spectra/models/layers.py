@@ -1,7 +1,8 @@
 """The dense layer every spectra network is built from, and its initialisations.
 
 A :class:`Dense` layer computes z = weight_scale · a Wᵀ + bias_scale · b. The two scale factors
-make the standard and the NTK parameterisations one layer:
+make the standard and the NTK parameterisations one layer (``parameterization`` and ``init`` are kept
+as attributes):
 
 - standard: weight_scale = bias_scale = 1 and W, b drawn by an initialisation scheme;
 - NTK (Jacot et al.): W, b ~ N(0, 1), weight_scale = sigma_w / sqrt(fan_in), bias_scale = sigma_b.
@@ -14,6 +15,9 @@ Initialisation schemes for the standard parameterisation (fan_in = inputs, fan_o
 - ``"xavier"``: W ~ N(0, 2 / (fan_in + fan_out)), b = 0;
 - ``"he"``: W ~ N(0, 2 / fan_in), b = 0;
 - ``"normal"``: W ~ N(0, 1), b = 0 (rescaled afterwards, e.g. for an output layer).
+
+Every draw is made in float64 on the CPU from the given generator and then cast to the layer's dtype,
+so a seed gives the same weights whether a model is built in float64 or built in float32 and converted.
 """
 
 from __future__ import annotations
@@ -102,16 +106,19 @@ class Dense(nn.Module):
         sigma_w = check_positive_float("sigma_w", sigma_w)  # checked in both parameterisations, used in one
         sigma_b = check_positive_float("sigma_b", sigma_b, allow_zero=True)
         shape = (out_features, in_features)
+        # Drawn in float64 on the CPU and then cast: the same generator state gives the same weights in every
+        # dtype (float32 weights are the float64 draws rounded), whether built in a dtype or converted later.
         if parameterization == "ntk":
-            weight = torch.randn(shape, generator=generator, dtype=dtype)
-            bias = torch.randn(out_features, generator=generator, dtype=dtype)
+            weight = torch.randn(shape, generator=generator, dtype=torch.float64)
+            bias = torch.randn(out_features, generator=generator, dtype=torch.float64)
             self.weight_scale = sigma_w / math.sqrt(in_features)
             self.bias_scale = sigma_b
         else:
-            weight, bias = _standard_init(init, shape, generator, dtype)
+            weight, bias = _standard_init(init, shape, generator)
             self.weight_scale, self.bias_scale = 1.0, 1.0
-        self.weight = nn.Parameter(weight)
-        self.bias = nn.Parameter(bias)
+        self.parameterization, self.init = parameterization, init
+        self.weight = nn.Parameter(weight.to(dtype))
+        self.bias = nn.Parameter(bias.to(dtype))
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         return self.weight_scale * (a @ self.weight.T) + self.bias_scale * self.bias
@@ -129,16 +136,22 @@ class Dense(nn.Module):
 
 
 def _standard_init(
-    init: str, shape: tuple[int, int], generator: torch.Generator | None, dtype: torch.dtype
+    init: str, shape: tuple[int, int], generator: torch.Generator | None
 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(W, b) of a standard initialisation (module docstring), float64."""
     fan_out, fan_in = shape
     if init == "torch":
         bound = 1.0 / math.sqrt(fan_in)
-        weight = (2 * torch.rand(shape, generator=generator, dtype=dtype) - 1) * bound
-        bias = (2 * torch.rand(fan_out, generator=generator, dtype=dtype) - 1) * bound
+        weight = (2 * torch.rand(shape, generator=generator, dtype=torch.float64) - 1) * bound
+        bias = (2 * torch.rand(fan_out, generator=generator, dtype=torch.float64) - 1) * bound
         return weight, bias
-    std = {"xavier": math.sqrt(2.0 / (fan_in + fan_out)), "he": math.sqrt(2.0 / fan_in), "normal": 1.0}[init]
-    return std * torch.randn(shape, generator=generator, dtype=dtype), torch.zeros(fan_out, dtype=dtype)
+    std = math.sqrt(gaussian_weight_variance(init, fan_in, fan_out))
+    return std * torch.randn(shape, generator=generator, dtype=torch.float64), torch.zeros(fan_out, dtype=torch.float64)
+
+
+def gaussian_weight_variance(init: str, fan_in: int, fan_out: int) -> float:
+    """Var(W_ij) of the Gaussian standard initialisations (module docstring): xavier, he and normal."""
+    return {"xavier": 2.0 / (fan_in + fan_out), "he": 2.0 / fan_in, "normal": 1.0}[init]
 
 
 def check_input(x: torch.Tensor, in_features: int, dtype: torch.dtype | None = None) -> None:

@@ -272,7 +272,8 @@ def calibrate_output_scale(model: nn.Module, x: torch.Tensor, output_std: float 
         if mean_square <= 0:
             fail("x", "points where some last-layer neuron is active", "all features zero")
         sigma_c = output_std / math.sqrt(mean_square)
-        draw = torch.randn(out.weight.shape, generator=make_generator(seed), dtype=out.weight.dtype)
+        # Drawn in float64 whatever the model's dtype (copy_ casts): a seed gives the same weights in every dtype.
+        draw = torch.randn(out.weight.shape, generator=make_generator(seed), dtype=torch.float64)
         out.weight.copy_(sigma_c / out.weight_scale * draw)
         out.bias.zero_()
     return sigma_c

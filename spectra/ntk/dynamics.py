@@ -35,6 +35,7 @@ from spectra._validation import (
     check_positive_int,
     fail,
 )
+from spectra.ntk._model import check_kernel_dtype, input_width
 from spectra.ntk.eigen import kernel_matrix, symmetric_eigh
 from spectra.ntk.empirical import METHODS, OUTPUTS, EmpiricalNTK, empirical_ntk
 from spectra.training import Recorder, Snapshot
@@ -238,12 +239,12 @@ class NTKRecorder(Recorder):
         )
         self.method = check_choice("method", method, METHODS)
         self.outputs = check_choice("outputs", outputs, OUTPUTS)
-        self.dtype = check_float_dtype("dtype", dtype, allow_none=False)
+        self.dtype = check_kernel_dtype("dtype", check_float_dtype("dtype", dtype, allow_none=False))
         self.name = name
         self.initial: torch.Tensor | None = None
 
     def record(self, model: nn.Module, snapshot: Snapshot) -> dict[str, Any]:
-        points = snapshot.probe if self.x is None else self.x
+        points = as_points("x", snapshot.probe if self.x is None else self.x, input_width(model))
         kernel = empirical_ntk(
             model, points, method=self.method, outputs=self.outputs, dtype=self.dtype, progress=False
         ).kernel

@@ -28,10 +28,10 @@ without forming Θ), for Lanczos (:func:`spectra.ntk.eigen.top_eigenpairs`) and 
 from __future__ import annotations
 
 import copy
-import itertools
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,6 @@ import torch
 from scipy.sparse.linalg import LinearOperator
 from torch import nn
 from torch.func import jacrev, jvp, vjp, vmap
-from tqdm.auto import tqdm
 
 from spectra._validation import (
     GIB,
@@ -61,6 +60,7 @@ from spectra.ntk.structured import (
     structured_factors,
     structured_layers,
 )
+from spectra.ntk.tiling import assemble, map_in_threads, plan_threads, plan_tiles, slices
 from spectra.results import Result
 
 METHODS = ("auto", "structured", "jacobian", "vector_products")
@@ -68,20 +68,11 @@ OUTPUTS = ("trace", "full")
 _VMAP_CHUNK = 64  # basis vectors per vmapped vjp/jvp: bounds the vector-product method's memory
 
 
-@dataclass
-class EmpiricalNTK(Result):
-    """An empirical NTK and how it was computed (see module docstring for shapes and conventions).
+class KernelTensor:
+    """What results holding a ``kernel`` tensor (kept on its device) share: saved as a NumPy array on the host,
+    loaded back as a tensor, and a frame of one row per entry (i, j, and output_i, output_j for (N1, N2, c, c))."""
 
-    ``kernel``: tensor (N1, N2) (outputs="trace") or (N1, N2, c, c) (outputs="full"), on the model's
-    device; ``method``: the path that ran; ``block_size``: the tile size (None: one tile);
-    ``note``: why ``method="auto"`` did not take the structured path (None when it did).
-    """
-
-    kernel: torch.Tensor = Result.array_field([("N1", "N2"), ("N1", "N2", "c", "c")])  # saved as a NumPy array
-    method: str
-    outputs: str
-    block_size: int | None = None
-    note: str | None = None
+    kernel: torch.Tensor
 
     def __post_init__(self) -> None:
         if isinstance(self.kernel, np.ndarray):  # loaded from disk
@@ -101,6 +92,23 @@ class EmpiricalNTK(Result):
         frame = pd.DataFrame(dict(zip(names, index, strict=True)))
         frame["value"] = values.ravel()
         return frame
+
+
+@dataclass
+class EmpiricalNTK(KernelTensor, Result):
+    """An empirical NTK and how it was computed (see module docstring for shapes and conventions).
+
+    ``kernel``: tensor (N1, N2) (outputs="trace") or (N1, N2, c, c) (outputs="full"), on the model's
+    device; ``method``: the path that ran; ``block_size``: the tile size (None: one tile);
+    ``note``: why ``method="auto"`` did not take the structured path (None when it did), e.g. a layer
+    that runs twice per forward pass.
+    """
+
+    kernel: torch.Tensor = Result.array_field([("N1", "N2"), ("N1", "N2", "c", "c")])  # saved as a NumPy array
+    method: str
+    outputs: str
+    block_size: int | None = None
+    note: str | None = None
 
 
 def _resolve_method(method: str, model: nn.Module, generic: str) -> tuple[str, str | None]:
@@ -147,16 +155,6 @@ def _vector_product_tile(fm: FunctionalModel, x_rows: torch.Tensor, x_cols: torc
     return blocks if full else blocks.diagonal(dim1=2, dim2=3).sum(dim=-1)
 
 
-def _default_block(n1: int, n2: int, symmetric: bool) -> int:
-    """One tile, except that a large symmetric kernel is cut in four row blocks so that only the
-    upper triangle of tiles is computed (about 5/8 of the work; memory only goes down)."""
-    return -(-n1 // 4) if symmetric and n1 >= 2048 else max(n1, n2)
-
-
-def _slices(n: int, block: int) -> list[slice]:
-    return [slice(start, min(start + block, n)) for start in range(0, n, block)]
-
-
 @dataclass
 class _Request:
     """Sizes that determine time and memory of one kernel request."""
@@ -171,12 +169,13 @@ class _Request:
     activations: int  # floats per sample in one forward pass
     feature_width: int  # floats per sample of the structured factors
     itemsize: int
+    workers: int = 1  # tiles computed at once
 
     def bytes(self, block: int | None) -> int:
         """Approximate peak memory of the request with tiles of ``block`` rows (None: untiled)."""
         b1, b2 = min(block or self.n1, self.n1), min(block or self.n2, self.n2)
         blocks_per_entry = self.n_out**2 if self.full else 1
-        floats = self.n1 * self.n2 * blocks_per_entry + 2 * b1 * b2 * blocks_per_entry
+        floats = self.n1 * self.n2 * blocks_per_entry + 2 * b1 * b2 * blocks_per_entry * self.workers
         if self.method == "structured":
             stored = self.n1 + (0 if self.symmetric else self.n2)
             floats += stored * self.feature_width + max(b1, b2) * self.activations * (2 + self.n_out)
@@ -212,13 +211,33 @@ def _check_memory(request: _Request, block_size: int | None, max_memory_gb: floa
     check_memory("block_size", block_size, need, subject=subject, advice=advice, max_memory_gb=max_memory_gb)
 
 
-class _BlockFeatures:
-    """Factors of the rows of x by blocks: all computed once (structured), or one block at a time
-    (jacobian, whose N·c·P floats would not fit), keeping the last block for reuse."""
+def _structured_features(fm: FunctionalModel, x: torch.Tensor, block: int, workers: int) -> list[Factor]:
+    """The structured factors of all rows of x, computed block by block by ``workers`` threads.
 
-    def __init__(self, compute: Callable[[torch.Tensor], list[Factor]], x: torch.Tensor, block: int, keep_all: bool):
-        self.compute, self.x = compute, x
-        self.all = concatenate([compute(x[s]) for s in _slices(len(x), block)]) if keep_all else None
+    Forward hooks and functional calls act on module objects, so each thread works on its own copy of
+    the model (evaluated at the same parameter tensors, which are only read).
+    """
+
+    def make_worker() -> Callable[[slice], list[Factor]]:
+        own = fm if workers == 1 else replace(fm, model=copy.deepcopy(fm.model))
+        layers = structured_layers(own.model)
+        return lambda rows: structured_factors(own, layers, x[rows])
+
+    return concatenate(map_in_threads(make_worker, slices(len(x), block), workers))
+
+
+class _BlockFeatures:
+    """Factors of the rows of x by blocks: all given at once (structured), or computed one block at a
+    time (jacobian, whose N·c·P floats would not fit), keeping the last block for reuse."""
+
+    def __init__(
+        self,
+        compute: Callable[[torch.Tensor], list[Factor]] | None,
+        x: torch.Tensor,
+        block: int,
+        factors: list[Factor] | None = None,
+    ):
+        self.compute, self.x, self.all = compute, x, factors
         self.last: tuple[int, list[Factor]] | None = None
 
     def __getitem__(self, rows: slice) -> list[Factor]:
@@ -227,36 +246,6 @@ class _BlockFeatures:
         if self.last is None or self.last[0] != rows.start:
             self.last = (rows.start, self.compute(self.x[rows]))
         return self.last[1]
-
-
-def _assemble(
-    tile: Callable[[slice, slice], torch.Tensor],
-    n1: int,
-    n2: int,
-    block: int,
-    symmetric: bool,
-    full: bool,
-    n_out: int,
-    like: torch.Tensor,
-    progress: bool,
-) -> torch.Tensor:
-    """The kernel from tiles; with ``symmetric`` only tiles (I, J ≥ I), mirrored, and diagonal tiles symmetrised."""
-    shape = (n1, n2, n_out, n_out) if full else (n1, n2)
-    kernel = torch.empty(shape, dtype=like.dtype, device=like.device)
-    rows, cols = _slices(n1, block), _slices(n2, block)
-    pairs = [(i, j) for i, j in itertools.product(range(len(rows)), range(len(cols))) if not symmetric or j >= i]
-
-    def mirror(t: torch.Tensor) -> torch.Tensor:
-        return t.permute(1, 0, 3, 2) if full else t.T
-
-    for i, j in tqdm(pairs, disable=not progress or len(pairs) == 1, desc="eNTK tiles"):
-        value = tile(rows[i], cols[j])
-        if symmetric and i == j:
-            value = (value + mirror(value)) / 2
-        kernel[rows[i], cols[j]] = value
-        if symmetric and i != j:
-            kernel[cols[j], rows[i]] = mirror(value)
-    return kernel
 
 
 def _check_options(
@@ -281,6 +270,7 @@ def empirical_ntk(
     outputs: str = "trace",
     dtype: torch.dtype | None = None,
     max_memory_gb: float | None = MAX_MEMORY_GB,
+    workers: int | None = None,
     progress: bool = True,
 ) -> EmpiricalNTK:
     """Empirical NTK Θ(x1, x2) of ``model`` at its current parameters (see module docstring).
@@ -294,14 +284,19 @@ def empirical_ntk(
     method:
         ``"auto"``, ``"structured"``, ``"jacobian"`` or ``"vector_products"``.
     block_size:
-        Tile size in samples (None: one tile, or four row blocks for x2=None and N >= 2048). Tiling
-        bounds the working memory; the result is the same.
+        Tile size in samples (None: chosen for the workers, :func:`spectra.ntk.tiling.plan_tiles`).
+        Tiling bounds the working memory; the result is the same.
     outputs:
         ``"trace"`` for (N1, N2) = Σ_o Θ_oo, ``"full"`` for (N1, N2, c, c) per-output blocks.
     dtype:
         Computation dtype (default: the parameters' dtype); parameters, buffers and inputs are cast.
     max_memory_gb:
         Refuse requests estimated above this many GiB, saying how much they need (None: no check).
+    workers:
+        Threads computing tiles of the structured kernel at once, each with one torch thread
+        (:mod:`spectra.ntk.tiling`; default: ``torch.get_num_threads()`` on the CPU, one on a GPU; a
+        small kernel is computed in one thread). With 1, tiles are computed one after the other with
+        torch's own intra-op threads.
     progress:
         Show a progress bar over tiles when there is more than one.
     """
@@ -315,6 +310,15 @@ def empirical_ntk(
     n_out, activations = activation_size(fm, x1)
     layers = structured_layers(model) if method == "structured" else []
     feature_width = sum(f.width for f in structured_factors(fm, layers, x1[:1])) if layers else 0
+    # Only stored structured factors can be read by several threads; the other paths compute per tile.
+    plan = plan_tiles(
+        len(x1),
+        len(x2),
+        symmetric=symmetric,
+        block_size=block_size,
+        workers=workers if layers else 1,
+        device=x1.device,
+    )
     request = _Request(
         method=method,
         n1=len(x1),
@@ -326,30 +330,33 @@ def empirical_ntk(
         activations=activations,
         feature_width=feature_width,
         itemsize=torch.empty((), dtype=fm.dtype).element_size(),
+        workers=plan.workers,
     )
     _check_memory(request, block_size, max_memory_gb)
-    block = block_size or _default_block(len(x1), len(x2), symmetric)
+    block = plan.block
 
-    if method == "vector_products":
+    with plan_threads(plan):
+        if method == "vector_products":
 
-        def tile(rows: slice, cols: slice) -> torch.Tensor:
-            return _vector_product_tile(fm, x1[rows], x2[cols], full)
-    else:
+            def tile(rows: slice, cols: slice) -> torch.Tensor:
+                return _vector_product_tile(fm, x1[rows], x2[cols], full)
+        else:
 
-        def compute(x: torch.Tensor) -> list[Factor]:
-            return structured_factors(fm, layers, x) if layers else _jacobian_factors(fm, x)
+            def features(x: torch.Tensor) -> _BlockFeatures:
+                if layers:
+                    return _BlockFeatures(None, x, block, _structured_features(fm, x, block, plan.workers))
+                return _BlockFeatures(partial(_jacobian_factors, fm), x, block)
 
-        row_features = _BlockFeatures(compute, x1, block, keep_all=bool(layers))
-        # Stored factors are shared; recomputed Jacobian blocks need a cache for rows and one for columns.
-        col_features = (
-            row_features if symmetric and layers else _BlockFeatures(compute, x2, block, keep_all=bool(layers))
-        )
+            row_features = features(x1)
+            # Stored factors are shared; recomputed Jacobian blocks need a cache for rows and one for columns.
+            col_features = row_features if symmetric and layers else features(x2)
 
-        def tile(rows: slice, cols: slice) -> torch.Tensor:
-            return factor_gram(row_features[rows], col_features[cols], full)
+            def tile(rows: slice, cols: slice) -> torch.Tensor:
+                return factor_gram(row_features[rows], col_features[cols], full)
 
-    with torch.no_grad():
-        kernel = _assemble(tile, len(x1), len(x2), block, symmetric, full, n_out, x1, progress)
+        shape = (len(x1), len(x2), n_out, n_out) if full else (len(x1), len(x2))
+        with torch.no_grad():
+            kernel = assemble(tile, shape, plan, symmetric=symmetric, like=x1, progress=progress)
     return EmpiricalNTK(kernel, method, outputs, block_size, note)
 
 
@@ -392,7 +399,7 @@ class NTKOperator(LinearOperator):
 
 def _vector_product_matvec(fm: FunctionalModel, x: torch.Tensor, n_out: int, block: int, full: bool) -> Callable:
     """v -> Θ v by Jᵀv (vjp, accumulated over blocks of samples) and then J(Jᵀv) (jvp per block)."""
-    blocks = _slices(len(x), block)
+    blocks = slices(len(x), block)
 
     def apply(cotangent: torch.Tensor) -> torch.Tensor:
         tangent = None
@@ -460,8 +467,10 @@ def ntk_operator(
     if method == "vector_products":
         product = _vector_product_matvec(fm, x, n_out, block, full)
     else:
-        compute = (lambda xb: structured_factors(fm, layers, xb)) if layers else (lambda xb: _jacobian_factors(fm, xb))
-        factors = _BlockFeatures(compute, x, block, keep_all=True).all
+        if layers:
+            factors = _structured_features(fm, x, block, workers=1)
+        else:
+            factors = concatenate([_jacobian_factors(fm, x[rows]) for rows in slices(len(x), block)])
 
         def product(v: torch.Tensor) -> torch.Tensor:
             return factor_matvec(factors, v.reshape(len(x), n_out) if full else v, full).reshape(-1)

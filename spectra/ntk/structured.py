@@ -25,7 +25,8 @@ rules, with s the slope scale, v_i = ṽ_i/|ṽ_i| and φ = 2π x·w:
 
 The cotangents δ come from one backward pass per output over a whole block of samples, which is
 exact because samples do not interact. The path applies when every trainable parameter sits in one
-of these layers, each layer is called once per forward pass, and the modules around them are
+of these layers, each layer is called once per forward pass (a module registered at two places, such
+as one layer appended twice to a Sequential, is refused), and the modules around them are
 spectra's MLP, RepNet, FourierFeatureMLP or torch's Sequential/ModuleList/ModuleDict (modules whose
 forward pass is known to use parameters only through these layers).
 """
@@ -141,12 +142,18 @@ def structured_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     """The layers holding trainable parameters, each with a rule; raise NotStructuredError otherwise."""
     layers: list[tuple[str, nn.Module]] = []
     seen: set[int] = set()
+    registered: dict[int, list[str]] = {}
+    for name, module in model.named_modules(remove_duplicate=False):
+        registered.setdefault(id(module), []).append(name)
 
     def visit(name: str, module: nn.Module) -> None:
         trainable = [p for p in module.parameters() if p.requires_grad]
         if not trainable:
             return
         where = f"{type(module).__name__} at {name or 'the model root'!r}"
+        if len(registered[id(module)]) > 1:
+            others = ", ".join(repr(other) for other in registered[id(module)] if other != name)
+            raise NotStructuredError(f"{where} is reused (also at {others}): it runs more than once per forward pass")
         if type(module) in RULES:
             handled = RULES[type(module)][0]
             own = {n for n, p in module.named_parameters(recurse=False) if p.requires_grad}

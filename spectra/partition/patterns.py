@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from torch.func import functional_call, grad, jacfwd, vmap
+from torch.func import grad, jacfwd, vmap
 
+from spectra._functional import stateless_call
 from spectra._validation import as_points, check_memory, check_positive_int, fail
 from spectra.partition.network import hidden_preactivations, unpack
 from spectra.results import Result
@@ -164,7 +165,7 @@ def gradient_confusion(
     buffers = dict(model.named_buffers())
 
     def loss(p: dict[str, torch.Tensor], xi: torch.Tensor, yi: torch.Tensor) -> torch.Tensor:
-        return 0.5 * ((functional_call(model, (p, buffers), (xi[None],))[0] - yi) ** 2).sum()
+        return 0.5 * ((stateless_call(model, (p, buffers), (xi[None],))[0] - yi) ** 2).sum()
 
     per_sample = vmap(grad(loss), in_dims=(None, 0, 0))
 
