@@ -10,6 +10,9 @@ every 25. Its residual's transform u_hat_net (continuous_ft) is compared over |x
 (spectra.fem, c = 1/24) and with the infinite-width kernel flow on the same data (spectra.ntk).
 spectra.validate.pde says how, with the formulas.
 
+The width m counts every neuron, the doubled pairs included: m = 4000 is 2000 drawn frequencies, each
+neuron paired with a copy whose output weights are negated.
+
 Cases (full size: 8 minutes measured, one thread on a shared 2-core machine; --quick under a minute;
 --smoke seconds): gaussian at m = 500, 1000, 2000, 4000 and every seed (the width slope); uniform rho_w on
 [-8/(2π), 8/(2π)] at 4000 (the frequency-bias contrast); sigma_a = 0.25/(2π) and 2/(2π) at 2000; the

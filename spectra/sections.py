@@ -99,7 +99,9 @@ def pde_section(profile: str, seed: int, progress: bool) -> Section:
         key="pde",
         title="The frequency PDE against training (two-layer Fourier-feature network)",
         description=(
-            f"TwoLayerFourierNet (doubled initialisation, f ≡ 0 at start) trained by full-batch gradient descent "
+            f"TwoLayerFourierNet (doubled initialisation, f ≡ 0 at start; its width m counts every neuron, the "
+            "doubled pairs included: m/2 frequencies drawn, each neuron paired with a copy whose output weights are "
+            f"negated) trained by full-batch gradient descent "
             f"on the mean loss, on {case.n_points} grid points of the target's box; u_hat(ξ, t) of its residual "
             "by quadrature, against the damped heat equation ∂_t u_hat = c[σ_a² ∂(ρ_w ∂u_hat) − ρ_w u_hat] "
             "(finite elements) and against the infinite-width kernel flow (analytic NTK). Gap: "

@@ -2,6 +2,10 @@
 
 rho_w = Uniform.band(2.5) is the constant 0.2 on the window [-2, 2]; the target's centre is off 0, so
 u0 = -g_hat is complex. The exact solution is the cosine series of spectra.fem.cosine_series_solution.
+
+:func:`band_solution` is the exact solution for a discontinuous rho_w: uniform on a band inside the window.
+Inside the band it is the cosine series of the band (zero flux at its edges, since rho_w = 0 beyond them);
+outside, nothing is learned and u_hat stays u0: the solution jumps at the band's edges.
 """
 
 import numpy as np
@@ -20,6 +24,21 @@ TIMES = np.array([0.0, 5.0, 20.0, 80.0])
 
 def exact(xi):
     return cosine_series_solution(TARGET, WINDOW, RHO0, SIGMA_A, C, TIMES, xi, terms=128)
+
+
+def band_solution(u0, band, sigma_a, c, times, terms):
+    """exact(xi) -> (T, k) for rho_w uniform on the box ``band`` ([(lo, hi), ...]) and 0 outside (docstring)."""
+    box = np.asarray(band, dtype=float)
+    rho0 = 1 / np.prod(box[:, 1] - box[:, 0])
+
+    def exact(xi):
+        inside = np.all((xi >= box[:, 0]) & (xi <= box[:, 1]), axis=1)
+        out = np.empty((len(times), len(xi)), dtype=complex)
+        out[:, ~inside] = u0(xi[~inside])[None, :]
+        out[:, inside] = cosine_series_solution(u0, band, rho0, sigma_a, c, times, xi[inside], terms=terms)
+        return out
+
+    return exact
 
 
 def orders(errors):

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from spectra.fem import FrequencyPDE, PDESolution
-from spectra.frequencies import Gaussian, Mixture
+from spectra.frequencies import Gaussian, Mixture, Uniform
 from spectra.targets import WindowedCosines
 
 
 def cases() -> dict[str, dict]:
-    """Small problems with asymmetric data, so that a wrong gather or partition would show."""
+    """Small problems with asymmetric data, so that a wrong gather or partition would show; one rho_w jumps."""
     rho_1d = Mixture((Gaussian(0.6), Gaussian(0.3, mean=0.8)), (0.7, 0.3))
     target_1d = WindowedCosines([0.4], width=1.2, center=0.3, domain=(-5.0, 5.0))
     target_2d = WindowedCosines([[0.3, -0.2]], width=1.0, center=[0.2, -0.4], domain=[(-4, 4), (-4, 4)])
@@ -30,6 +30,12 @@ def cases() -> dict[str, dict]:
             "u0": target_1d,
             "times": [0.0, 2.0, 5.0],
             "dt": 0.25,
+        },
+        "band": {  # rho_w at the Gauss points of cells split between processes; band edges inside cells
+            "pde": {"rho_w": Uniform(-1.5, 1.2), "sigma_a": 0.5, "c": 0.05, "window": 2.0, "cells": 130, "degree": 2},
+            "u0": target_1d,
+            "times": [0.0, 4.0],
+            "dt": 0.5,
         },
         "square": {
             "pde": {"rho_w": Gaussian(0.7, dim=2), "sigma_a": 0.5, "c": 0.2, "window": 2.5, "cells": (24, 20)},

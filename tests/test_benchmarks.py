@@ -17,3 +17,5 @@ def test_benchmark_quick_mode_runs(script):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ratio" in result.stdout.lower() or "|" in result.stdout, result.stdout
+    if script.stem == "fem":  # probing against solving, and where mpirun pays, printed side by side
+        assert "u0 from samples" in result.stdout and "crossover:" in result.stdout, result.stdout

@@ -23,8 +23,10 @@ from spectra.fem import (
     cosine_series_solution,
     lazy_limit,
 )
+from spectra.fem.initial_data import grid_points
+from spectra.fem.problem import density_jumps
 from spectra.fem.reference import p1_matrices
-from spectra.frequencies import FrequencyDistribution, Gaussian, Uniform
+from spectra.frequencies import FrequencyDistribution, Gaussian, Mixture, Uniform
 from spectra.targets import SumOfSines, WindowedCosines, windowed_cosines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,7 +86,8 @@ def test_reference_converges_at_order_two_to_the_analytic_solution():
 def test_modal_crank_nicolson_equals_stepping_with_scipy():
     grid = NodeGrid(Box.interval(-3, 3), (120,))
     rho = Gaussian(0.8)
-    mass, operator = p1_matrices(grid.nodes()[:, 0], rho.density(grid.nodes()), 0.6, 0.3)
+    points = grid.quadrature(3)[0]  # rho_w at the 3 Gauss points of every cell, cell by cell
+    mass, operator = p1_matrices(grid.nodes()[:, 0], rho.density(points).reshape(120, 3), 0.6, 0.3)
     u = -WindowedCosines([0.4], width=1.5, center=0.5).fourier_transform(grid.nodes())
     h, steps = 0.4, 25
     left = (mass + h / 2 * operator).tocsc()
@@ -118,7 +121,7 @@ def test_default_window_makes_c_rho_t_tiny_at_its_edge_and_holds_the_initial_dat
     rho, c, horizon = Gaussian(3 / (2 * math.pi)), 1 / 24, 400.0
     target = windowed_cosines()
     solution = ReferenceSolver.from_target(target, rho, 0.3, cells=400).solve(target, [0.0, horizon])
-    lo, hi = solution.window[0][0], solution.window[1][0]
+    lo, hi = solution.window[0]
     edge = c * rho.density(np.array([lo, hi])) * horizon
     assert np.all(edge < 1e-6) and np.all(edge > 1e-8)
     assert solution.c == pytest.approx(1 / 24)
@@ -197,7 +200,7 @@ def test_bad_initial_data_and_arguments_are_refused():
 def test_window_missing_the_initial_data_warns_with_the_fraction_outside():
     with pytest.warns(WindowWarning, match=r"window: .* leaves 0\.[0-9]+ of the initial data's energy outside"):
         solution = ReferenceSolver(BAND, SIGMA_A, C, window=(-2.0, 0.3), cells=200).solve(TARGET, [1.0])
-    assert solution.window == [[-2.0], [0.3]]
+    assert solution.window == [[-2.0, 0.3]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ReferenceSolver(BAND, SIGMA_A, C, window=WINDOW, cells=1000).solve(TARGET, [1.0])
@@ -241,6 +244,7 @@ assert 'dolfinx' not in sys.modules
     assert "pip install 'spectra[fem]'" in result.stdout and "conda-forge fenics-dolfinx" in result.stdout
 
 
+@coarse_on_purpose
 def test_plots_label_every_axis():
     from spectra.plots.fem import plot_pde_decay, plot_pde_maps, plot_pde_spectra
 
@@ -260,7 +264,7 @@ def test_plots_label_every_axis():
     values = cosine_series_solution(target, 1.5, 1 / 9, 0.5, 1.0, times[:3], grid.nodes(), terms=48)
     solution = PDESolution(
         times=times[:3], values=values, initial=values[0], density=np.full(grid.size, 1 / 9),
-        energy=np.ones(3), window=[[-1.5, -1.5], [1.5, 1.5]], cells=[30, 30], degree=1, sigma_a=0.5, c=1.0,
+        energy=np.ones(3), window=[[-1.5, 1.5], [-1.5, 1.5]], cells=[30, 30], degree=1, sigma_a=0.5, c=1.0,
         scheme="exact", dt=0.0, steps=0, solver="cosine series",
     )  # fmt: skip
     maps = plot_pde_maps(solution)
@@ -287,3 +291,53 @@ def test_initial_data_from_residual_samples_matches_the_analytic_transform():
     np.testing.assert_allclose(samples(xi[:, None]), -target.fourier_transform(xi), atol=1e-12)
     weighted = as_initial_data((x, residual, np.full(600, 0.08)), 1, 1 / 24)
     np.testing.assert_allclose(weighted(xi[:, None]), -2 * target.fourier_transform(xi), atol=1e-12)
+
+
+def test_u0_on_tensor_grids_equals_the_direct_sums_and_samples_on_a_lattice_are_periodic():
+    rng = np.random.default_rng(0)
+    lattice = uniform_grid([(-3.0, 5.0), (-2.0, 2.0)], (12, 9)).numpy()
+    scattered = rng.uniform(-3, 3, (200, 2))
+    axes = [np.linspace(-1.3, 2.1, 37), np.linspace(-0.7, 0.9, 23)]
+    for x in (lattice, scattered):
+        for dim in (1, 2):
+            samples = (x[:, :dim], rng.normal(size=len(x)), rng.uniform(0.5, 1.5, len(x)))
+            initial = as_initial_data(samples, dim, 1.0)
+            np.testing.assert_allclose(initial.on_grid(axes[:dim]), initial(grid_points(axes[:dim])), atol=1e-12)
+    assert as_initial_data((lattice, np.ones(len(lattice))), 2, 1.0).period == pytest.approx((12 / 8, 9 / 4))
+    assert as_initial_data((scattered, np.ones(len(scattered))), 2, 1.0).period is None
+    assert as_initial_data(TARGET, 1, 1.0).period is None
+
+
+def test_density_jumps_mark_band_edges_and_nothing_where_rho_w_is_smooth():
+    axes = [np.linspace(-3.0, 3.0, 1201)]
+    points = grid_points(axes)
+    for rho, edges in (
+        (Gaussian(0.05), []),
+        (Gaussian(1.0), []),
+        (Uniform(-1.5, 1.5), [-1.5, 1.5]),
+        (Mixture((Uniform.band(1.0), Uniform.band(2.0)), (0.9, 0.1)), [-2.0, -1.0, 1.0, 2.0]),
+    ):
+        (marked,) = density_jumps(rho, axes, rho.density(points))
+        lower = axes[0][:-1][marked]
+        assert len(lower) == len(edges) and np.all(np.abs(lower - np.array(edges)) <= 0.005 + 1e-12), rho
+
+
+def test_support_declares_u0_zero_outside_it():
+    # The cosine mode k = 3 of the window [-2, 2] decays at c rho0 (1 + sigma_a² (3π/4)²) (rho_w ≡ 0.2 there).
+    def mode(xi):
+        return np.cos(3 * np.pi * (xi[:, 0] + 2) / 4)
+
+    solver = ReferenceSolver(BAND, SIGMA_A, C, WINDOW, cells=400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        solution = solver.solve(mode, TIMES, support="window")
+    rate = C * RHO0 * (1 + SIGMA_A**2 * (3 * np.pi / 4) ** 2)
+    expected = np.exp(-rate * TIMES)[:, None] * mode(solution.nodes)[None, :]
+    assert np.abs(solution.values - expected).max() < 1e-4
+    wider = ReferenceSolver(BAND, SIGMA_A, C, (-1.0, 1.0), cells=200)
+    with pytest.warns(WindowWarning, match=r"leaves 0\.394 of the initial data's energy outside .* hi=\(2\.0,\)"):
+        wider.solve(mode, TIMES, support=WINDOW)  # ∫ cos² outside (-1, 1) over ∫ cos² on (-2, 2): 1/2 - 1/(3π)
+    with pytest.raises(ValueError, match="support: expected a box, a number Xi, or 'window' for a problem given"):
+        ReferenceSolver(BAND, SIGMA_A, C, cells=200).solve(mode, TIMES, support="window")
+    with pytest.raises(ValueError, match="support: expected a box in 1 dimension"):
+        solver.solve(mode, TIMES, support=[(-1, 1), (-1, 1)])

@@ -12,7 +12,13 @@ t = learning rate × steps (reference/frequency-pde.md).
 - :class:`NonuniformSolver`: the general equation for non-uniform data (1-D), closed in v_hat = F[u·μ]
   with μ the empirical data measure; :class:`UniformDataEquation` is the damped heat equation applied to
   such data as if it were uniform (the baseline it improves on).
-- :class:`PDESolution`: the result, evaluated at any xi in the window, saved and loaded without DOLFINx.
+- :class:`PDESolution`: the result, evaluated at any xi in the window, saved and loaded without DOLFINx;
+  its ``window`` (one [lo, hi] per axis) is the form ``window=`` reads.
+- :class:`InitialData`: u0 in any accepted form, evaluated on tensor grids (separably for residual
+  samples), with a declared ``support`` (``solve(..., support=)``) or the period of a samples' transform.
+
+rho_w may jump (a uniform band): every step stays dissipative, and the error estimate says how much the
+jumps cost (the solution jumps with rho_w; that part of the error falls like h^(1/2)).
 """
 
 from spectra.fem.frequency_pde import FrequencyPDE

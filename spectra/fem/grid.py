@@ -7,6 +7,12 @@ quadrilaterals) with equispaced nodes, so the nodes form a uniform grid with ``c
 along axis j. Nodal values are stored flat in lexicographic order, last axis fastest (like
 :func:`spectra.domain.uniform_grid`), and a finite-element function is evaluated anywhere in the
 window by the same tensor-product interpolation the elements use: exact, with no DOLFINx needed.
+
+The coefficient rho_w is never interpolated: both solvers evaluate rho_w itself at the
+:func:`coefficient_points` Gauss–Legendre points per axis of every cell and integrate the weighted
+matrices with that rule. Its weights are positive, so a rho_w that is non-negative at those points (which
+the solvers check) makes the weighted stiffness and mass positive semi-definite and every time step
+dissipative, whatever rho_w does between the points (a band edge on a node or inside a cell).
 """
 
 from __future__ import annotations
@@ -34,6 +40,15 @@ def lagrange_basis(s: np.ndarray, degree: int) -> np.ndarray:
     for a, b in itertools.permutations(range(degree + 1), 2):
         basis[:, a] *= (s - nodes[b]) / (nodes[a] - nodes[b])
     return basis
+
+
+def coefficient_points(degree: int) -> int:
+    """Gauss–Legendre points per axis and cell at which elements of ``degree`` evaluate rho_w: degree + 2.
+
+    The rule integrates polynomials of degree 2·degree + 3 per axis exactly: the mass matrix exactly, and
+    rho_w times the products of basis functions (degree 2·degree) to the accuracy of rho_w's smoothness.
+    """
+    return int(check_choice("degree", degree, (1, 2))) + 2
 
 
 @dataclass(frozen=True)

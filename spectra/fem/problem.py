@@ -16,17 +16,31 @@ independently under the same real operator.
 (:class:`~spectra.fem.reference.ReferenceSolver`), checks it, and fills in what is left open:
 
 - window: the box outside which c·rho_w·t < 1e-6 for every requested t (learning there is negligible, so
-  the zero-flux edge is harmless), widened to hold all but 1e-10 of the initial data's energy;
-- cells: from an a priori estimate of the interpolation error of the lazy-limit profiles
-  u0·exp(-c rho_w t) (which are sharper than u0 wherever rho_w varies), C_p Σ_j h_j^(p+1) ||∂_j^(p+1) u||
-  / ||u0|| with C_1 = 1/√120 and C_2 = 1/(6√840), chosen below ``tolerance / 2``;
+  the zero-flux edge is harmless), widened to hold all but 1e-10 of the initial data's energy (within its
+  :attr:`~spectra.fem.initial_data.InitialData.reach`: a declared support, or one period of a samples'
+  transform, which would otherwise never decay);
+- cells: from an estimate of the space error in two parts (:class:`SpaceEstimate`). Where rho_w is
+  smooth, a priori, from the interpolation error of the lazy-limit profiles u0·exp(-c rho_w t) (sharper than
+  u0 wherever rho_w varies): C_p Σ_j h_j^(p+1) ||∂_j^(p+1) u|| / ||u0|| with C_1 = 1/√120 and
+  C_2 = 1/(6√840). Where rho_w jumps (the edges of a band; found on the probe grid by
+  :func:`density_jumps`), the solution jumps too where rho_w drops to 0 (nothing is learned outside), by far
+  more than the lazy profiles say (diffusion piles u_hat up against the zero-flux edge), and continuous
+  elements approach a jump only at the rate h^(1/2). That part is read off the solution, a posteriori:
+  C_J max_t (Σ_j h_j ∫ |[u_h]_j|² ds)^(1/2) / ||u0||, with [u_h]_j the change of u_h across each jump along
+  axis j, from two cells before it to two cells after (:data:`JUMP_CONSTANT`, measured). Default cells make
+  the smooth part at most ``tolerance / 2``; the jump part is reported, not chased (halving it takes four
+  times the cells), with a :class:`ResolutionWarning` when it takes the estimate above ``tolerance``;
 - dt: from the modal error of the scheme at the output times (:func:`time_error_constant`), with
   L = M⁻¹K the discrete operator (lumped mass), chosen below ``tolerance / 2``. Steps between output
   times are equal and at most dt; each distinct step size is factorised once.
 
 Given choices are checked with the same estimates: a window that leaves more than 1e-6 of the initial
-energy outside raises a :class:`WindowWarning` with the fraction; cells or dt whose estimated error
-exceeds 1e-2 raise a :class:`ResolutionWarning` with the estimate and a value that would do.
+energy outside (counted within u0's reach when it has one) raises a :class:`WindowWarning` with the
+fraction; cells or dt whose estimated error exceeds 1e-2 raise a :class:`ResolutionWarning` with the
+estimate and a value that would do.
+
+u0 is only ever evaluated on tensor grids (probe grids and the node grid) through
+:meth:`~spectra.fem.initial_data.InitialData.on_grid`, which is separable, hence cheap, for samples.
 
 Requests too large to run are refused (a ValueError naming the argument, with the estimate) before anything
 is assembled: cells whose operator would need more than ``spectra._validation.MAX_MEMORY_GB`` (each solver
@@ -58,7 +72,7 @@ from spectra._validation import (
 )
 from spectra.domain import Box, BoxLike, as_box
 from spectra.fem.grid import NodeGrid
-from spectra.fem.initial_data import InitialData, InitialDataLike, as_initial_data
+from spectra.fem.initial_data import InitialData, InitialDataLike, as_initial_data, grid_points
 from spectra.fem.solution import PDESolution
 from spectra.frequencies import FrequencyDistribution
 from spectra.targets import Target
@@ -73,6 +87,10 @@ MAX_CELLS = {1: 100_000, 2: 512}  # per axis, for the default mesh
 MAX_DEFAULT_STEPS = 200_000
 MAX_SOLVE_SECONDS = 3600.0  # a solve estimated to take longer is refused before it starts
 INTERPOLATION_CONSTANT = {1: 1 / math.sqrt(120), 2: 1 / (6 * math.sqrt(840))}
+JUMP_CONSTANT = 0.5  # C_J: measured L2 error / (Σ_j h_j ∫|[u_h]_j|²)^(1/2) / ||u0||, P1 and P2, 1-D and 2-D
+JUMP_REACH = 2  # cells either side of a jump between which u_h's change is read
+JUMP_SHARE = 0.75  # a probe interval jumps if one quarter of it holds this share of rho_w's change across it
+JUMP_SIZE = 1e-3  # ... and that change is at least this fraction of rho_w's peak (smooth extrema stay out)
 
 
 class ResolutionWarning(UserWarning):
@@ -90,8 +108,7 @@ def _warn(message: str, category: type[Warning]) -> None:
 def probe_grid(box: Box, points_per_axis: int) -> tuple[list[np.ndarray], np.ndarray]:
     """A uniform grid including the box's edges: axes and points (n, d), last axis fastest."""
     axes = [np.linspace(lo, hi, points_per_axis) for lo, hi in zip(box.lo, box.hi, strict=True)]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    return axes, np.stack([m.reshape(-1) for m in mesh], axis=1)
+    return axes, grid_points(axes)
 
 
 def _integrate(values: np.ndarray, axes: list[np.ndarray]) -> float:
@@ -115,17 +132,26 @@ def union(a: Box, b: Box) -> Box:
     return _box(np.minimum(a.lo, b.lo), np.maximum(a.hi, b.hi))
 
 
+def density_error(rho: np.ndarray, points: np.ndarray) -> str | None:
+    """Where rho_w's values ``rho`` at ``points`` (k, d) are first not finite and non-negative; None if nowhere."""
+    bad = ~np.isfinite(rho) | (rho < 0)
+    if not bad.any():
+        return None
+    where = int(np.argmax(bad))
+    return f"rho_w(xi) = {float(rho[where]):.6g} at xi = {np.round(points[where], 6).tolist()}"
+
+
 def check_density_values(rho: np.ndarray, points: np.ndarray) -> np.ndarray:
     """rho_w's values must be finite and non-negative; say where they are not."""
-    bad = ~np.isfinite(rho) | (rho < 0)
-    if bad.any():
-        where = int(np.argmax(bad))
-        fail(
-            "rho_w",
-            "a finite, non-negative density",
-            _Described(f"rho_w(xi) = {float(rho[where]):.6g} at xi = {np.round(points[where], 6).tolist()}"),
-        )
+    message = density_error(rho, points)
+    if message is not None:
+        fail("rho_w", "a finite, non-negative density", _Described(message))
     return rho
+
+
+def density_values(rho_w: FrequencyDistribution, points: np.ndarray) -> np.ndarray:
+    """rho_w at ``points`` (k, d), checked finite and non-negative."""
+    return check_density_values(rho_w.density(points), points)
 
 
 def _edge_touched(mask: np.ndarray) -> bool:
@@ -155,7 +181,7 @@ def density_region(rho_w: FrequencyDistribution, c: float, horizon: float) -> Bo
     for _ in range(8):
         box = _box(centre - 2 * half, centre + 2 * half)
         axes, points = probe_grid(box, PROBE_POINTS[rho_w.dim])
-        rho = check_density_values(rho_w.density(points), points)
+        rho = density_values(rho_w, points)
         peak = rho.max()
         if peak <= 0:
             fail("rho_w", "a density that is positive somewhere", _Described(f"rho_w = 0 on all of {box}"))
@@ -179,12 +205,13 @@ def density_region(rho_w: FrequencyDistribution, c: float, horizon: float) -> Bo
     raise AssertionError  # unreachable: fail() raises
 
 
-def _energy(u0: InitialData, box: Box) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    axes, points = probe_grid(box, PROBE_POINTS[box.dim])
-    energy = np.abs(u0(points)) ** 2
+def _energy(u0: InitialData, box: Box) -> tuple[list[np.ndarray], np.ndarray]:
+    """Probe axes on ``box`` and |u0|² on their grid (flat, last axis fastest); u0 must not vanish there."""
+    axes = probe_grid(box, PROBE_POINTS[box.dim])[0]
+    energy = np.abs(u0.on_grid(axes)) ** 2
     if energy.sum() == 0:
         fail("u0", "initial data that is not zero everywhere", _Described(f"{u0.description} ≡ 0 on {box}"))
-    return axes, points, energy
+    return axes, energy
 
 
 def _energy_box(energy: np.ndarray, axes: list[np.ndarray]) -> Box:
@@ -203,67 +230,140 @@ def _energy_box(energy: np.ndarray, axes: list[np.ndarray]) -> Box:
 
 
 def initial_data_region(u0: InitialData, start: Box) -> Box:
-    """The box holding all but 1e-10 of u0's energy, searched from ``start`` widened, doubling as needed."""
+    """The box holding all but 1e-10 of u0's energy.
+
+    Within u0's reach (its support, or one period) when it has one: one probe. Otherwise searched from
+    ``start`` widened, doubling up to 5 times, with a :class:`WindowWarning` if u0 has not decayed by then.
+    """
+    if u0.reach is not None:
+        axes, energy = _energy(u0, u0.reach)
+        return _energy_box(energy, axes)
     probe = widen(start, 2.0)
     for _ in range(5):
-        axes, _, energy = _energy(u0, probe)
+        axes, energy = _energy(u0, probe)
         box = _energy_box(energy, axes)
         if np.all(np.asarray(box.lo) > probe.lo) and np.all(np.asarray(box.hi) < probe.hi):
             return box
         probe = widen(probe, 2.0)
     _warn(
-        f"u0: {u0.description} does not decay within {probe} (transforms of samples are periodic with "
-        "period 1/spacing); the default window stops there — pass window= to choose",
+        f"u0: {u0.description} does not decay within {probe}; the default window stops there — pass window= to "
+        "choose, or declare where u0 lives with solve(..., support=)",
         WindowWarning,
     )
     return probe
 
 
 def energy_outside(u0: InitialData, window: Box) -> tuple[float, Box]:
-    """Fraction of u0's energy outside ``window``, measured on a box that holds (nearly) all of it."""
-    probe = union(window, initial_data_region(u0, window))
-    _, points, energy = _energy(u0, probe)
-    outside = ~np.all((points >= np.asarray(window.lo)) & (points <= np.asarray(window.hi)), axis=1)
+    """Fraction of u0's energy outside ``window``, measured on u0's reach, or on a box that holds nearly all of it."""
+    probe = u0.reach if u0.reach is not None else union(window, initial_data_region(u0, window))
+    axes, energy = _energy(u0, probe)
+    outside = ~window.contains(grid_points(axes))
     return float(energy[outside].sum() / energy.sum()), probe
+
+
+def density_jumps(rho_w: FrequencyDistribution, axes: list[np.ndarray], rho: np.ndarray) -> list[np.ndarray]:
+    """Per axis j, the probe intervals along j across which rho_w jumps: boolean grids (n_j - 1 along j).
+
+    Each grid is laid out like the grid of the intervals' lower ends (last axis fastest).
+
+    rho_w is evaluated at the quarter points of every interval (``rho``: its values at the probe grid of
+    ``axes``, flat). A jump puts nearly all of the change across an interval into one quarter (a smooth
+    rho_w about a quarter into each): one quarter holding ``JUMP_SHARE`` of a change of at least
+    ``JUMP_SIZE`` of rho_w's peak marks the interval.
+    """
+    grid = rho.reshape([len(a) for a in axes])
+    jumps = []
+    for j, coordinates in enumerate(axes):
+        steps = np.diff(coordinates)
+        quarters = [np.moveaxis(grid, j, -1)[..., :-1]]
+        for k in (1, 2, 3):
+            shifted = [*axes[:j], coordinates[:-1] + k * steps / 4, *axes[j + 1 :]]
+            quarters.append(
+                np.moveaxis(density_values(rho_w, grid_points(shifted)).reshape([len(a) for a in shifted]), j, -1)
+            )
+        quarters.append(np.moveaxis(grid, j, -1)[..., 1:])
+        parts = np.abs(np.diff(np.stack(quarters), axis=0))
+        change = np.abs(quarters[-1] - quarters[0])
+        marked = (parts.max(axis=0) > JUMP_SHARE * change) & (change > JUMP_SIZE * grid.max())
+        jumps.append(np.moveaxis(marked, -1, j))
+    return jumps
 
 
 @dataclass(frozen=True)
 class SpaceEstimate:
-    """Interpolation error of the lazy profiles: error(h) = C_p Σ_j h_j^(p+1) derivative_norms[j]."""
+    """The space error estimate of the module docstring: a priori where rho_w is smooth, a posteriori at its jumps.
+
+    ``derivative_norms``: per axis j, max over t of ||∂_j^(p+1) (u0 exp(-c rho_w t))|| / ||u0|| over the stencils
+    that cross no jump. ``jumps``: per axis j, the lower ends (k, d) of the probe intervals (length
+    ``spacing[j]`` along j) across which rho_w jumps. ``norm0``: ||u0|| on the window.
+    """
 
     window: Box
     degree: int
-    derivative_norms: np.ndarray  # max over t of ||∂_j^(p+1) (u0 exp(-c rho_w t))|| / ||u0||, per axis
+    derivative_norms: np.ndarray
+    jumps: tuple[np.ndarray, ...]
+    spacing: np.ndarray
+    norm0: float
 
     def error(self, cells: Sequence[int]) -> float:
+        """The smooth part, C_p Σ_j h_j^(p+1) derivative_norms[j], for ``cells`` per axis."""
         h = self.window.lengths / np.asarray(cells)
         return float(INTERPOLATION_CONSTANT[self.degree] * np.sum(h ** (self.degree + 1) * self.derivative_norms))
 
     def cells_for(self, tolerance: float) -> tuple[int, ...]:
+        """Cells per axis that bring the smooth part to ``tolerance`` (at least ``MIN_CELLS``)."""
         share = tolerance / (len(self.derivative_norms) * INTERPOLATION_CONSTANT[self.degree])
         with np.errstate(divide="ignore"):
             h = (share / self.derivative_norms) ** (1 / (self.degree + 1))
-        cells = np.ceil(self.window.lengths / h)
-        return tuple(int(max(n, MIN_CELLS)) for n in cells)
+        return tuple(int(max(n, MIN_CELLS)) for n in np.ceil(self.window.lengths / h))
+
+    def jump_error(self, grid: NodeGrid, values: np.ndarray) -> float:
+        """The jump part for the solution ``values`` (T, n) on ``grid`` (module docstring).
+
+        C_J max_t (Σ_j h_j ∫|[u_h]_j|² ds)^(1/2) / ||u0||, where [u_h]_j is u_h ``JUMP_REACH`` cells after the
+        jump's probe interval minus u_h as many cells before it (clipped to the window), and ds the probe
+        spacing across axis j (1 in 1-D).
+        """
+        lo, hi = np.asarray(grid.window.lo), np.asarray(grid.window.hi)
+        squares = np.zeros(len(values))
+        for j, lower in enumerate(self.jumps):
+            if len(lower):
+                reach = np.eye(grid.dim)[j] * JUMP_REACH * grid.cell_size[j]
+                before = np.clip(lower - reach, lo, hi)
+                after = np.clip(lower + np.eye(grid.dim)[j] * self.spacing[j] + reach, lo, hi)
+                change = grid.interpolate(values, after) - grid.interpolate(values, before)
+                ds = np.prod(np.delete(self.spacing, j))
+                squares += grid.cell_size[j] * ds * np.sum(np.abs(change) ** 2, axis=1)
+        return float(JUMP_CONSTANT * math.sqrt(squares.max(initial=0.0)) / self.norm0)
 
 
 def space_estimate(
     u0: InitialData, rho_w: FrequencyDistribution, c: float, times: np.ndarray, window: Box, degree: int
 ) -> SpaceEstimate:
-    """Finite differences of u0·exp(-c rho_w t) on a probe grid of the window, at up to 9 of the times."""
-    axes, points = probe_grid(window, PROBE_POINTS[window.dim])
-    u = u0(points)
-    rho = rho_w.density(points)
+    """The smooth part from u0·exp(-c rho_w t) on a probe grid of the window, at up to 9 of the times.
+
+    Finite differences of order p + 1 whose stencils cross none of rho_w's jumps (:func:`density_jumps`).
+    """
+    axes = probe_grid(window, PROBE_POINTS[window.dim])[0]
+    u = u0.on_grid(axes)
+    points = grid_points(axes)
+    rho = density_values(rho_w, points)
+    jumps = density_jumps(rho_w, axes, rho)
     spacing = np.array([a[1] - a[0] for a in axes])
     shape = [len(a) for a in axes]
-    norm0 = math.sqrt(np.sum(np.abs(u) ** 2))
+    energy0 = np.sum(np.abs(u) ** 2)
     norms = np.zeros(window.dim)
+    crossing = [  # stencil k of ∂_j^(p+1) spans the intervals k..k+p
+        np.lib.stride_tricks.sliding_window_view(jumps[j], degree + 1, axis=j).any(axis=-1) for j in range(window.dim)
+    ]
     for t in np.unique(np.quantile(np.concatenate([[0.0], times]), np.linspace(0, 1, 9))):
         profile = (u * np.exp(-c * rho * t)).reshape(shape)
-        for a in range(window.dim):
-            derivative = np.diff(profile, degree + 1, axis=a) / spacing[a] ** (degree + 1)
-            norms[a] = max(norms[a], math.sqrt(np.sum(np.abs(derivative) ** 2) / norm0**2))
-    return SpaceEstimate(window, degree, norms)
+        for j in range(window.dim):
+            derivative = np.where(crossing[j], 0.0, np.diff(profile, degree + 1, axis=j)) / spacing[j] ** (degree + 1)
+            norms[j] = max(norms[j], math.sqrt(np.sum(np.abs(derivative) ** 2) / energy0))
+    starts = [[*axes[:j], axes[j][:-1], *axes[j + 1 :]] for j in range(window.dim)]  # lower ends of intervals
+    lower = tuple(grid_points(start)[jumps[j].reshape(-1)] for j, start in enumerate(starts))
+    return SpaceEstimate(window, degree, norms, lower, spacing, math.sqrt(energy0 * np.prod(spacing)))
 
 
 def time_error_constant(scheme: str, moments: tuple[float, float], first_time: float) -> tuple[float, int]:
@@ -290,15 +390,20 @@ def time_plan(times: np.ndarray, dt: float) -> list[tuple[int, float]]:
     return plan
 
 
-def as_window(window: BoxLike | float, dim: int) -> Box:
-    """The frequency window: a number Xi for [-Xi, Xi]^dim, or a box in ``dim`` dimensions."""
+def as_window(window: BoxLike | float, dim: int, argument: str = "window") -> Box:
+    """The frequency window: a number Xi for [-Xi, Xi]^dim, or a box in ``dim`` dimensions (``argument`` names it)."""
     if isinstance(window, (int, float, np.integer, np.floating)) and not isinstance(window, bool):
-        half = check_positive_float("window", window)
+        half = check_positive_float(argument, window)
         return Box.cube(-half, half, dim)
-    box = as_box("window", window)
+    box = as_box(argument, window)
     if box.dim != dim:
-        fail("window", f"a box in {dim} dimension(s)", window)
+        fail(argument, f"a box in {dim} dimension(s)", window)
     return box
+
+
+def window_pairs(box: Box) -> list[list[float]]:
+    """A window as [[lo_1, hi_1], ..., [lo_d, hi_d]]: one (lo, hi) per axis, the form ``window=`` reads."""
+    return [[float(lo), float(hi)] for lo, hi in zip(box.lo, box.hi, strict=True)]
 
 
 def check_times(times: Any) -> np.ndarray:
@@ -313,8 +418,9 @@ def check_times(times: Any) -> np.ndarray:
 class Operator(Protocol):
     """A solver's assembled discrete operator on one grid (see :meth:`FrequencyProblem._operator`)."""
 
-    nodes: np.ndarray  # the nodes this process evaluates u0 at, (n_local, d)
-    density: np.ndarray  # rho_w at those nodes
+    nodes: np.ndarray  # the nodes this process owns, (n_local, d)
+    index: np.ndarray  # their flat indices in the grid's node order, (n_local,)
+    density: np.ndarray  # rho_w at those nodes (checked; the elements use rho_w at their Gauss points)
 
     def gather(self, local: np.ndarray) -> np.ndarray: ...
 
@@ -332,8 +438,9 @@ class FrequencyProblem(ABC):
         rho_w: the frequency density (a :class:`~spectra.frequencies.FrequencyDistribution`), used as given.
         sigma_a: standard deviation of the output weights; the diffusion is c·sigma_a²·rho_w.
         c: the data density (1 / volume of the box for uniform data).
-        window: the box of frequencies (a :class:`~spectra.domain.Box`, (lo, hi), [(lo, hi), ...], or a
-            number Xi for [-Xi, Xi]^d); None chooses it at ``solve`` from rho_w, the times and u0.
+        window: the box of frequencies (a :class:`~spectra.domain.Box`, (lo, hi), [(lo, hi), ...] with one
+            (lo, hi) per axis, as :attr:`PDESolution.window <spectra.fem.solution.PDESolution>` stores it, or
+            a number Xi for [-Xi, Xi]^d); None chooses it at ``solve`` from rho_w, the times and u0.
         dim: 1 or 2 (default: rho_w's).
         cells: cells per axis (an int or one per axis); None chooses them at ``solve``.
         degree: 1 (P1 / Q1) or 2 (P2 / Q2).
@@ -412,7 +519,7 @@ class FrequencyProblem(ABC):
                 dt,
             )
 
-    def discretise(self, u0: InitialData, times: np.ndarray) -> tuple[NodeGrid, float]:
+    def discretise(self, u0: InitialData, times: np.ndarray) -> tuple[NodeGrid, SpaceEstimate]:
         """The grid for ``u0`` over ``times`` (defaults filled in, choices checked) and its space error estimate."""
         region = density_region(self.rho_w, self.c, float(times[-1]))
         if self.window is None:
@@ -446,7 +553,21 @@ class FrequencyProblem(ABC):
                     f"{self.tolerance:g}",
                     ResolutionWarning,
                 )
-        return NodeGrid(window, cells, self.degree), estimate.error(cells)
+        return NodeGrid(window, cells, self.degree), estimate
+
+    def _check_jumps(self, estimate: SpaceEstimate, grid: NodeGrid, jump_error: float) -> None:
+        """Warn when the jump part takes the estimate above the tolerance (default cells) or 1e-2 (given cells)."""
+        smooth = estimate.error(grid.cells)
+        limit = self.tolerance if self.cells is None else UNRESOLVED
+        if smooth + jump_error > limit >= smooth:
+            refine = max(1.0, (jump_error / (self.tolerance / 2)) ** 2)  # the jump part falls like h^(1/2)
+            _warn(
+                f"cells: rho_w jumps (e.g. at the edges of a band), and so does the solution, which {grid.cells} "
+                f"cells approach only like h^(1/2): estimated relative L2 error {smooth + jump_error:.2g}, "
+                f"{jump_error:.2g} of it at the jumps; about {tuple(math.ceil(n * refine) for n in grid.cells)} cells "
+                f"would reach {self.tolerance:g} — pass cells= to choose",
+                ResolutionWarning,
+            )
 
     def _time_step(
         self, scheme: str, dt: float | None, times: np.ndarray, moments: tuple[float, float]
@@ -490,6 +611,7 @@ class FrequencyProblem(ABC):
         scheme: str | None = None,
         dt: float | None = None,
         *,
+        support: BoxLike | float | str | None = None,
         progress: bool = False,
     ) -> PDESolution:
         """u_hat(xi, t) at ``times`` from u_hat(xi, 0) = u0.
@@ -500,16 +622,21 @@ class FrequencyProblem(ABC):
             times: increasing output times t ≥ 0 (learning rate × steps).
             scheme: one of ``schemes``; default the first (Crank–Nicolson for FrequencyPDE).
             dt: the largest time step; default from ``tolerance`` (module docstring).
+            support: where u0 lives, when it is meant only there (an eigenmode of the window, say): a box in
+                any form ``window`` takes, or ``"window"`` for this problem's window. u0 is taken as 0 outside
+                it, is neither evaluated nor probed there, and only energy inside it counts (a window
+                holding the support leaves nothing outside). None: u0 lives on all of R^d.
             progress: show a progress bar over the steps.
         """
         times = check_times(times)
         scheme = check_choice("scheme", self.schemes[0] if scheme is None else scheme, self.schemes)
         dt = None if dt is None else check_positive_float("dt", dt)
         initial = as_initial_data(u0, self.dim, self.c)
-        grid, space_error = self.discretise(initial, times)
+        if support is not None:
+            initial = initial.restricted(self._as_support(support))
+        grid, estimate = self.discretise(initial, times)
         operator = self._operator(grid)
-        check_density_values(operator.density, operator.nodes)
-        u = initial(operator.nodes)
+        u = initial.on_grid(grid.axes())[operator.index]
         if scheme == "exact":
             step, error, plan = 0.0, 0.0, time_plan(times, math.inf)
         else:
@@ -517,13 +644,15 @@ class FrequencyProblem(ABC):
             plan = time_plan(times, step)
         self._check_duration(sum(n for n, _ in plan), grid, dt)
         values, energy = operator.integrate(u, plan, scheme, progress)
+        jump_error = estimate.jump_error(grid, values)
+        self._check_jumps(estimate, grid, jump_error)
         return PDESolution(
             times=times,
             values=values,
             initial=operator.gather(u),
             density=operator.gather(operator.density),
             energy=energy,
-            window=[list(grid.window.lo), list(grid.window.hi)],
+            window=window_pairs(grid.window),
             cells=list(grid.cells),
             degree=grid.degree,
             sigma_a=self.sigma_a,
@@ -533,6 +662,13 @@ class FrequencyProblem(ABC):
             steps=sum(n for n, _ in plan) if scheme != "exact" else 0,
             solver=self.solver_name,
             processes=getattr(operator, "processes", 1),
-            space_error_estimate=space_error,
+            space_error_estimate=estimate.error(grid.cells) + jump_error,
             time_error_estimate=error,
         )
+
+    def _as_support(self, support: BoxLike | float | str) -> Box:
+        if isinstance(support, str):
+            if support != "window" or self.window is None:
+                fail("support", "a box, a number Xi, or 'window' for a problem given a window", support)
+            return self.window
+        return as_window(support, self.dim, "support")

@@ -4,13 +4,14 @@ The PDE, its conventions and its boundary condition are those of :mod:`spectra.f
 ∂_t u_hat = c [ sigma_a² ∇·( rho_w ∇u_hat ) - rho_w u_hat ] on the window, zero flux at its edge,
 frequencies in cycles per unit length.
 
-- :class:`ReferenceSolver`: 1-D P1 elements on a uniform mesh. The matrices are written out from the
-  closed-form integrals of the P1-interpolated rho_h = Σ rho_w(xi_k) φ_k on a cell [a, b] of length h:
-  mass h/6 [[2, 1], [1, 2]], weighted stiffness (rho_a + rho_b)/(2h) [[1, -1], [-1, 1]] and weighted mass
-  h/12 [[3rho_a + rho_b, rho_a + rho_b], [rho_a + rho_b, rho_a + 3rho_b]]; K = c (sigma_a² A + B). Time
-  integration is modal: with K W = M W diag(mu) and Wᵀ M W = I, u(t) = W g(mu, t) Wᵀ M u0 where g is
-  exp(-mu t) (scheme "exact"), ((1 - mu h/2)/(1 + mu h/2))^n (Crank–Nicolson) or (1 + mu h)^(-n)
-  (backward Euler): the same numbers as stepping, with no stepping.
+- :class:`ReferenceSolver`: 1-D P1 elements on a uniform mesh, with rho_w evaluated at the 3 Gauss–Legendre
+  points of every cell (:func:`spectra.fem.grid.coefficient_points`), as the DOLFINx solver does. The
+  matrices are written out (:func:`p1_matrices`): on a cell [a, b] of length h with hat functions φ_a, φ_b
+  and the rule's points s_q ∈ [0, 1] and weights w_q (Σ w_q = 1), mass h/6 [[2, 1], [1, 2]], weighted
+  stiffness (Σ_q w_q rho_q)/h [[1, -1], [-1, 1]] and weighted mass h Σ_q w_q rho_q φ_i(s_q) φ_j(s_q);
+  K = c (sigma_a² A + B). Time integration is modal: with K W = M W diag(mu) and Wᵀ M W = I,
+  u(t) = W g(mu, t) Wᵀ M u0 where g is exp(-mu t) (scheme "exact"), ((1 - mu h/2)/(1 + mu h/2))^n
+  (Crank–Nicolson) or (1 + mu h)^(-n) (backward Euler): the same numbers as stepping, with no stepping.
 - :func:`lazy_limit`: sigma_a = 0 (frequencies frozen), u_hat(xi, t) = u0(xi) exp(-c rho_w(xi) t).
 - :func:`cosine_series_solution`: rho_w ≡ rho0 on a box window (1-D or 2-D), where the zero-flux
   eigenfunctions are Π_j cos(k_j π (xi_j - lo_j) / L_j) with rates c rho0 (1 + sigma_a² Σ_j (k_j π / L_j)²).
@@ -35,9 +36,9 @@ from spectra._validation import (
     largest,
 )
 from spectra.domain import BoxLike
-from spectra.fem.grid import NodeGrid
+from spectra.fem.grid import NodeGrid, coefficient_points
 from spectra.fem.initial_data import InitialDataLike, as_initial_data
-from spectra.fem.problem import FrequencyProblem, ResolutionWarning, as_window, check_times
+from spectra.fem.problem import FrequencyProblem, ResolutionWarning, as_window, check_times, density_values
 from spectra.frequencies import FrequencyDistribution, _as_xi
 
 DENSE_ARRAYS = 5  # n × n float64 arrays of the reference solver's dense eigenproblem (matrices, modes, workspace)
@@ -46,24 +47,36 @@ DENSE_ARRAYS = 5  # n × n float64 arrays of the reference solver's dense eigenp
 def p1_matrices(
     nodes: np.ndarray, rho: np.ndarray, sigma_a: float, c: float
 ) -> tuple[scipy.sparse.csr_array, scipy.sparse.csr_array]:
-    """Mass M and operator K = c (sigma_a² A + B) of 1-D P1 elements on sorted ``nodes`` (sparse)."""
+    """Mass M and operator K = c (sigma_a² A + B) of 1-D P1 elements on sorted ``nodes`` (n,), sparse.
+
+    ``rho`` is the coefficient either at the nodes, (n,), standing for its P1 interpolant (sampled exactly
+    by 2 Gauss points: the integrands are cubic), or at the q Gauss–Legendre points of every cell,
+    (n - 1, q), in the order of ``numpy.polynomial.legendre.leggauss(q)`` (module docstring for the entries).
+    """
     h = np.diff(nodes)
-    ra, rb = rho[:-1], rho[1:]
+    if rho.shape == nodes.shape:
+        s = (np.polynomial.legendre.leggauss(2)[0] + 1) / 2
+        rho = rho[:-1, None] * (1 - s) + rho[1:, None] * s
+    elif rho.ndim != 2 or rho.shape[0] != len(h):
+        fail("rho", f"{len(nodes)} nodal values or ({len(h)}, q) values at the Gauss points of each cell", rho.shape)
+    gauss, weights = np.polynomial.legendre.leggauss(rho.shape[1])
+    s, w = (gauss + 1) / 2, weights / 2
+    hats = np.stack([1 - s, s])  # φ_a, φ_b at the points, (2, q)
+    stiffness = (rho @ w) / h
     n = len(nodes)
-    left, right = np.arange(n - 1), np.arange(1, n)
-    stiffness = (ra + rb) / (2 * h)
-    blocks = {  # (row, column) of the cell's local matrix -> its entries over all cells
-        (0, 0): (h / 3, c * (sigma_a**2 * stiffness + h * (3 * ra + rb) / 12)),
-        (1, 1): (h / 3, c * (sigma_a**2 * stiffness + h * (ra + 3 * rb) / 12)),
-        (0, 1): (h / 6, c * (-(sigma_a**2) * stiffness + h * (ra + rb) / 12)),
-        (1, 0): (h / 6, c * (-(sigma_a**2) * stiffness + h * (ra + rb) / 12)),
-    }
-    index = (left, right)
-    rows = np.concatenate([index[i] for i, _ in blocks])
-    cols = np.concatenate([index[j] for _, j in blocks])
-    mass = scipy.sparse.coo_array((np.concatenate([m for m, _ in blocks.values()]), (rows, cols)), shape=(n, n))
-    operator = scipy.sparse.coo_array((np.concatenate([k for _, k in blocks.values()]), (rows, cols)), shape=(n, n))
-    return mass.tocsr(), operator.tocsr()
+    local = ((0, 0), (1, 1), (0, 1), (1, 0))
+    index = (np.arange(n - 1), np.arange(1, n))
+    rows = np.concatenate([index[i] for i, _ in local])
+    cols = np.concatenate([index[j] for _, j in local])
+    mass = np.concatenate([h * (2 if i == j else 1) / 6 for i, j in local])
+    sign = {(0, 0): 1.0, (1, 1): 1.0, (0, 1): -1.0, (1, 0): -1.0}  # of the local stiffness [[1, -1], [-1, 1]]
+    operator = np.concatenate(
+        [c * (sign[i, j] * sigma_a**2 * stiffness + h * (rho @ (w * hats[i] * hats[j]))) for i, j in local]
+    )
+    return (
+        scipy.sparse.coo_array((mass, (rows, cols)), shape=(n, n)).tocsr(),
+        scipy.sparse.coo_array((operator, (rows, cols)), shape=(n, n)).tocsr(),
+    )
 
 
 class _ModalOperator:
@@ -73,8 +86,11 @@ class _ModalOperator:
 
     def __init__(self, rho_w: FrequencyDistribution, sigma_a: float, c: float, grid: NodeGrid) -> None:
         self.nodes = grid.nodes()
-        self.density = rho_w.density(self.nodes)
-        self.mass, self.operator = p1_matrices(self.nodes[:, 0], self.density, sigma_a, c)
+        self.index = np.arange(grid.size)
+        self.density = density_values(rho_w, self.nodes)
+        points = grid.quadrature(coefficient_points(grid.degree))[0]  # cell by cell, leggauss order within
+        coefficient = density_values(rho_w, points).reshape(grid.cells[0], -1)
+        self.mass, self.operator = p1_matrices(self.nodes[:, 0], coefficient, sigma_a, c)
         self.lumped = self.mass.sum(axis=1)
         self.rates, self.modes = scipy.linalg.eigh(  # modesᵀ M modes = I
             self.operator.toarray(), self.mass.toarray(), driver="gvd"

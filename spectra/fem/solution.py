@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from spectra._validation import fail
-from spectra.domain import Box
+from spectra.domain import as_box
 from spectra.fem.grid import NodeGrid
 from spectra.frequencies import _as_xi
 from spectra.results import Result
@@ -30,11 +30,13 @@ class PDESolution(Result):
 
     Fields: ``times`` (T,); ``values`` (T, n) complex, u_hat at the n nodes (``nodes``, lexicographic,
     last axis fastest); ``initial`` (n,) complex, u_hat(·, 0) at the nodes; ``density`` (n,), rho_w at
-    the nodes (the coefficient the elements interpolate); ``energy`` (T,), ∫ |u_hat_h(xi, t)|² dxi over the
-    window (mass-matrix norm, real and imaginary parts together); the grid (``window`` as [lo, hi],
-    ``cells``, ``degree``); the coefficients ``sigma_a`` and ``c``; how it was integrated (``scheme``,
-    largest step ``dt``, number of ``steps``, ``solver``, MPI ``processes``); and the a priori relative
-    L2 error estimates ``space_error_estimate`` and ``time_error_estimate``.
+    the nodes (for display: the elements evaluate rho_w itself at their Gauss points, see
+    :mod:`spectra.fem.grid`); ``energy`` (T,), ∫ |u_hat_h(xi, t)|² dxi over the window (mass-matrix norm,
+    real and imaginary parts together); the grid (``window`` as [[lo_1, hi_1], ..., [lo_d, hi_d]], one
+    (lo, hi) per axis: the form ``FrequencyPDE(window=)`` reads, so ``window=solution.window`` poses the
+    problem on the same window; ``cells``, ``degree``); the coefficients ``sigma_a`` and ``c``; how it was
+    integrated (``scheme``, largest step ``dt``, number of ``steps``, ``solver``, MPI ``processes``); and the
+    a priori relative L2 error estimates ``space_error_estimate`` and ``time_error_estimate``.
     """
 
     times: np.ndarray = Result.array_field(("T",))
@@ -57,10 +59,10 @@ class PDESolution(Result):
 
     @property
     def grid(self) -> NodeGrid:
-        lo, hi = self.window
-        return NodeGrid(
-            Box(tuple(map(float, lo)), tuple(map(float, hi))), tuple(int(n) for n in self.cells), self.degree
-        )
+        window = as_box("window", self.window)
+        if window.dim != len(self.cells):
+            fail("window", f"one (lo, hi) per axis of the {len(self.cells)} cell counts", self.window)
+        return NodeGrid(window, tuple(int(n) for n in self.cells), self.degree)
 
     @property
     def dim(self) -> int:
@@ -80,7 +82,7 @@ class PDESolution(Result):
         return self.grid.interpolate(self.initial, _as_xi("xi", xi, self.dim))
 
     def density_at(self, xi: np.ndarray) -> np.ndarray:
-        """The interpolated coefficient rho_w at ``xi``: (k,)."""
+        """rho_w's nodal values interpolated at ``xi`` (for display; the elements use rho_w itself): (k,)."""
         return self.grid.interpolate(self.density, _as_xi("xi", xi, self.dim))
 
     def decay(self, xi: np.ndarray) -> np.ndarray:

@@ -203,8 +203,9 @@ class FourierFeatureMLP(nn.Module):
 class TwoLayerFourierNet(nn.Module):
     """f(x) = m^(-1/2) Σ_j [a_j cos(2π w_j·x) + b_j sin(2π w_j·x)] (see module docstring).
 
-    ``doubled=True`` (m even) makes neuron j + m/2 a copy of neuron j with negated output weights,
-    so the initial output is exactly 0 and the initial residual is -g. Its infinite-width NTK is
+    m = ``width`` counts every neuron, the doubled pairs included: ``doubled=True`` (m even) draws m/2
+    frequencies and makes neuron j + m/2 a copy of neuron j with negated output weights, so the initial
+    output is exactly 0 and the initial residual is -g. Its infinite-width NTK is
     Θ(x, x') = (1 + 4π² sigma_a² x·x') k(x - x'), k(z) = ∫ cos(2π w·z) rho_w(w) dw (without the
     x·x' term when the frequencies are frozen).
     """

@@ -29,7 +29,7 @@ def _time_indices(solution: PDESolution, times: Sequence[float] | None, most: in
 
 def _line(solution: PDESolution, axis: int, through: Sequence[float] | None, points: int) -> tuple[np.ndarray, str]:
     """Frequencies along ``axis`` across the window (through ``through`` in 2-D) and an axis label."""
-    lo, hi = np.asarray(solution.window[0], dtype=float), np.asarray(solution.window[1], dtype=float)
+    lo, hi = np.asarray(solution.grid.window.lo), np.asarray(solution.grid.window.hi)
     base = np.clip(np.zeros(solution.dim) if through is None else np.asarray(through, dtype=float), lo, hi)
     xi = np.repeat(base[None, :], points, axis=0)
     xi[:, axis] = np.linspace(lo[axis], hi[axis], points)

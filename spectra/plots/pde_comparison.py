@@ -112,7 +112,7 @@ def plot_pde_gap_against_width(result: PDEComparison, case: str | None = None) -
     ax.set(
         xscale="log",
         yscale="log",
-        xlabel="width m (neurons, doubled)",
+        xlabel="width m (all neurons, doubled pairs included)",
         ylabel="max over t of the gap to the PDE",
         title=f"{case}: gap against width",
     )

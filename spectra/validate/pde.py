@@ -4,7 +4,9 @@ Setting (reference/frequency-pde.md): the network of :class:`~spectra.models.Two
 
     f(x) = m^(-1/2) Σ_j [ a_j cos(2π w_j·x) + b_j sin(2π w_j·x) ],   w_j ~ rho_w,  a_j, b_j ~ N(0, sigma_a²),
 
-width m (doubled initialisation, so f ≡ 0 at the start and the residual starts at -g), all parameters
+width m counting every neuron, the doubled pairs included (doubled initialisation: m/2 frequencies drawn,
+each neuron paired with a copy whose output weights are negated, so f ≡ 0 at the start and the residual
+starts at -g; every width is even), all parameters
 trained by full-batch gradient descent on the mean loss (1/2N) Σ_i (f(x_i) - g(x_i))² over the periodic
 uniform grid of the target's box (data density c = 1 / box volume). Frequencies are in cycles per unit
 length, u_hat(xi) = ∫ u(x) exp(-2πi xi·x) dx, and t = lr × steps.
@@ -603,7 +605,7 @@ def _solve_pde(case: PDECase, solver: str) -> PDESolution:
     if solver == "dolfinx":
         options["degree"] = 2
     solution = problem(case.target, case.rho_w, case.sigma_a, **options).solve(case.target, case.times)
-    lo, hi = (np.asarray(v, dtype=float) for v in solution.window)
+    lo, hi = np.asarray(solution.grid.window.lo), np.asarray(solution.grid.window.hi)
     if np.all(lo <= -case.window) and np.all(hi >= case.window):
         return solution
     window = Box(tuple(np.minimum(lo, -case.window)), tuple(np.maximum(hi, case.window)))
