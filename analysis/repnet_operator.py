@@ -14,12 +14,17 @@ periodic grid j / n_points (the outputs are periodic since every k is an integer
 
 DeepONet (spectra.models.deeponet.DeepONet): branch = an MLP on the sensor values (divided by their standard
 deviation over the training inputs), the same for every model of a seed; trunk = the model compared, with
-``n_basis`` outputs, widths matched to the vanilla MLP trunk's parameter count. Training: full-batch Adam on
-the mean loss over every (function, point) pair of ``n_train`` functions (spectra.models.deeponet.OperatorLoss),
-the same steps and learning rate for all. RepNet trunk: s0 = 2π·25, partition points on a uniform grid of [0, 1].
+``n_basis`` outputs, widths matched to the naive MLP trunk's parameter count, under the fair protocol of
+repnet_common.py (trunks: the naive and the normalised MLP, RepNet adaptive with s0 = 2π·25 and partition points
+on a uniform grid of [0, 1], the Fourier-feature MLPs with σ = 10 and σ = k_max / 2 = 12.5). Training: full-batch
+Adam on the mean loss over every (function, point) pair of ``n_train`` functions
+(spectra.models.deeponet.OperatorLoss), the same steps for all, each at the learning rate its own training loss
+picks from ``lrs``. ``--full`` trains 4× longer.
 
-Measured over seeds: the relative L2 error on ``n_test`` held-out input functions, (1/F) Σ_f |G_θ(u_f) - G(u_f)| /
-|G(u_f)|, and its per-seed ratio to the vanilla trunks'; the band errors at the end, sqrt(Σ_f Σ_{k in band}
+Measured over seeds: the relative L2 error on the first ``n_probe_functions`` held-out input functions over
+training (median over the last 20% of the records: the headline) and on all ``n_test`` of them at the end,
+(1/F) Σ_f |G_θ(u_f) - G(u_f)| / |G(u_f)|, with per-seed ratios to every baseline trunk; the trunk's first-layer
+kinks in [0, 1] and RepNet's s, p, v movement; the band errors at the end, sqrt(Σ_f Σ_{k in band}
 A_r(k)²) / sqrt(Σ_f Σ_{k in band} A_g(k)²) with A the single-sided amplitudes of the residual r and of the
 true output g on the query grid (spectra.fourier.spectrum), for the slow and the fast band.
 """
@@ -32,16 +37,25 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from repnet_common import (
+    FF_BLIND,
+    FF_KMAX,
     HEADLINE_LABEL,
-    VANILLA,
+    NAIVE,
+    NORMALISED,
+    REPNET,
     Architecture,
     Study,
     Task,
     build_model,
     compare,
     curve_rows,
+    first_layer_columns,
+    first_layer_state,
+    late_columns,
     matched_width,
     plot_error_curves,
+    print_headline,
+    print_over_budget,
 )
 
 from spectra.domain import Box
@@ -51,7 +65,7 @@ from spectra.models.deeponet import DeepONet, OperatorLoss, antiderivative_data,
 from spectra.studies import format_table
 from spectra.training import fit
 
-MODELS = (*VANILLA, "RepNet adaptive", "FF-MLP")
+MODELS = (NAIVE, NORMALISED, REPNET, FF_BLIND, FF_KMAX)
 BANDS = ((1, 3), (20, 25))
 K_MAX = 25.0
 
@@ -59,7 +73,7 @@ K_MAX = 25.0
 @dataclass(frozen=True)
 class Settings:
     steps: int = 5000
-    lr: float = 1e-3
+    lrs: tuple[float, ...] = (3e-4, 1e-3, 3e-3)  # every model's tuning budget (repnet_common)
     n_train: int = 500
     n_test: int = 200
     n_sensors: int = 100
@@ -71,7 +85,6 @@ class Settings:
     branch_depth: int = 2
     activations: tuple[str, ...] = ("relu", "tanh")
     ff_frequencies: int = 32
-    ff_sigma: float = 10.0
     n_probe_functions: int = 20
     record_every: int = 100
 
@@ -79,6 +92,7 @@ class Settings:
     def quick(cls) -> Settings:
         return cls(
             steps=400,
+            lrs=(1e-3, 3e-3),
             n_train=200,
             n_test=50,
             n_sensors=64,
@@ -90,6 +104,10 @@ class Settings:
             n_probe_functions=5,
             record_every=50,
         )
+
+    @classmethod
+    def full(cls) -> Settings:
+        return cls(steps=20000, record_every=400)
 
 
 def band_errors(prediction: np.ndarray, truth: np.ndarray, grid: np.ndarray) -> dict[str, float]:
@@ -124,10 +142,11 @@ def run_task(task: Task) -> dict:
         Box.interval(0.0, 1.0),
         2 * math.pi * K_MAX,
         settings.ff_frequencies,
-        settings.ff_sigma,
+        K_MAX,
     )
     width = matched_width(task.model, arch)
     trunk = build_model(task.model, arch, width, task.seed)
+    first_layer = first_layer_state(trunk, arch.domain)
     branch = MLP(
         settings.n_sensors,
         settings.n_basis,
@@ -144,7 +163,7 @@ def run_task(task: Task) -> dict:
         probe,
         None,
         objective=OperatorLoss(u_train, y, s_train),
-        lr=settings.lr,
+        lr=task.lr,
         steps=settings.steps,
         record_every=settings.record_every,
         probe=probe,
@@ -156,18 +175,22 @@ def run_task(task: Task) -> dict:
         prediction = model.operator(u_test, y)[:, :, 0].numpy()
     truth = s_test[:, :, 0].numpy()
     per_function = np.linalg.norm(prediction - truth, axis=1) / np.linalg.norm(truth, axis=1)
+    error = history.relative_l2_error()  # on the probe functions, over training
     labels = dict(activation=task.activation, model=task.model, seed=task.seed)
     row = dict(
         **labels,
+        lr=task.lr,
         trunk_width=width,
         n_parameters=count_parameters(trunk),
         n_parameters_deeponet=count_parameters(model),
         relative_l2=float(per_function.mean()),
+        **late_columns(history, error),
+        **first_layer_columns(first_layer, trunk, arch.domain),
         **band_errors(prediction, truth, data["test"].y),
         final_loss=float(history.loss[-1]),
         wall_time_s=float(history.wall_time[-1]),
     )
-    return {"row": row, "curve": curve_rows(history, history.relative_l2_error(), **labels)}
+    return {"row": row, "curve": curve_rows(history, error, **labels)}
 
 
 def main() -> None:
@@ -178,18 +201,22 @@ def main() -> None:
 def run(study: Study) -> None:
     """The study itself: train, compare, print, and write the results into ``study.folder``."""
     settings = study.settings
-    tasks = [Task(settings, a, name, seed) for a in settings.activations for seed in study.seeds for name in MODELS]
+    tasks = [Task(settings, a, name, study.seeds[0]) for a in settings.activations for name in MODELS]
     band_columns = [f"error_k{lo}_{hi}" for lo, hi in BANDS]
     # Parameter counts are the trunks' (the branch is the same network for every model).
-    comparison = compare(study.map(run_task, tasks), diagnostics=[*band_columns, "final_loss"])
+    results, tuning = study.tune_and_run(run_task, tasks)
+    comparison = compare(results, diagnostics=[*band_columns, "final_loss"], tuning=tuning)
 
-    print("DeepONet on the antiderivative of multiscale inputs: relative L2 error on held-out input functions,")
-    print(f"mean ± std over seeds ({settings.steps} Adam steps, lr {settings.lr}); params = trunk parameters;")
-    print("ratios per seed against the vanilla MLP trunk of the same seed")
+    print("DeepONet on the antiderivative of multiscale inputs: relative L2 error on held-out input functions")
+    print(f"(median over the last 20% of the records on {settings.n_probe_functions} of them; at the end on all")
+    print(f"{settings.n_test}), mean ± std over {len(study.seeds)} seeds ({settings.steps} Adam steps, learning rate")
+    print(f"tuned per model from {list(settings.lrs)}); params = trunk parameters; ratios per seed against each trunk")
     print(format_table(comparison.table))
     print("\nDiagnostics (means over seeds): relative error of the outputs in the slow band (1-3 cycles) and")
     print("the fast band (20-25 cycles) on held-out inputs, and the final training loss")
     print(format_table(comparison.diagnostics))
+    print_over_budget(comparison.over_budget(settings.steps), comparison.best_baseline)
+    print_headline(comparison, high="error_k20_25")
 
     study.write(
         comparison,

@@ -15,7 +15,7 @@ from spectra.frequencies import Empirical, FrequencyDistribution, Gaussian, Mixt
 from spectra.models import MLP, DeepONet, FourierFeatureMLP, FourierFeatures, RepNet, TwoLayerFourierNet
 from spectra.ntk import EmpiricalNTK, NTKRecorder, empirical_ntk, linearized_prediction, top_eigenpairs
 from spectra.partition import PartitionRecorder, breakpoints_1d, partition_points, regions_2d
-from spectra.training import History, Recorder, fit
+from spectra.training import History, Monitor, Recorder, fit
 
 try:
     __version__ = metadata.version("spectra")
@@ -36,6 +36,7 @@ __all__ = [
     "History",
     "MLP",
     "Mixture",
+    "Monitor",
     "NTKRecorder",
     "NonuniformSolver",
     "PDESolution",

@@ -9,6 +9,12 @@ everything else as JSON in ``__meta__``. The file is written whole or not at all
 ``load(path)`` rebuilds the dataclass. ``to_frame()`` returns a tidy ``pandas.DataFrame``
 (one observation per row), ready for seaborn.
 
+Display. ``repr(result)`` is one short line (at most :data:`REPR_LIMIT` characters): the kind, the
+class's headline numbers (:meth:`Result._headline`), the dtype and shape of each array field and the
+value of each scalar field, e.g. ``<NTKSpectrum | largest eigenvalue=736.6 | eigenvalues: float64
+(256,), ...>``; never the array data. In Jupyter, ``_repr_html_`` shows the same as a small table with a
+thumbnail figure where one fits (:mod:`spectra.plots.thumbnails`).
+
 Schema. Each array field declares its shape and dtype where it is defined::
 
     steps: np.ndarray = Result.array_field(("R",), "int")
@@ -28,8 +34,11 @@ fit is refused with a ``ValueError`` naming the file and the field.
 
 from __future__ import annotations
 
+import base64
 import collections.abc
 import dataclasses
+import html
+import io
 import json
 import math
 import os
@@ -42,7 +51,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 import numpy as np
 import pandas as pd
@@ -50,6 +59,9 @@ from numpy.lib import format as npformat
 
 from spectra._validation import fail
 from spectra.output import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 _META_KEY = "__meta__"
 _DICT_SEPARATOR = "/"
@@ -494,17 +506,195 @@ def _annotation(cls: type, field: dataclasses.Field) -> Any:
         return Any
 
 
+# ----------------------------------------------------------------------------------------------
+# Display: a short repr and an HTML table, describing fields without printing their data.
+# ----------------------------------------------------------------------------------------------
+
+#: The longest ``repr`` of a result, in characters.
+REPR_LIMIT = 400
+_INLINE_LIMIT = 40  # longest inline text of one value (a string, a short list, a set of keys)
+_THUMBNAIL_PX = 320  # width of the HTML repr's thumbnail figure
+
+
+def _number(value: Any) -> str:
+    """A scalar as short text: floats to 4 significant digits, strings quoted and cut."""
+    if value is None:
+        return "None"
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.4g}"
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= _INLINE_LIMIT else text[: _INLINE_LIMIT - 2] + "…'"
+    return type(value).__name__
+
+
+def _is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float, str, np.generic))
+
+
+def _array_text(value: Any) -> str:
+    """'float64 (64, 64)' for a NumPy array or a torch tensor (with its device when not the CPU)."""
+    shape = _shape_text(tuple(value.shape))
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype} {shape}"
+    dtype = str(value.dtype).removeprefix("torch.")
+    device = str(getattr(value, "device", "cpu"))
+    return f"{dtype} {shape}" + ("" if device == "cpu" else f" on {device}")
+
+
+def _is_array(value: Any) -> bool:
+    """A NumPy array or a torch tensor, without importing torch (results need not hold tensors)."""
+    return isinstance(value, np.ndarray) or (
+        type(value).__module__.startswith("torch") and hasattr(value, "shape") and hasattr(value, "dtype")
+    )
+
+
+def _describe_value(value: Any, seen_keys: set[tuple[str, ...]]) -> tuple[str, str]:
+    """(separator, text) describing one field value: ('=', '0.5') for scalars, (': ', 'float64 (3,)') else.
+
+    A mapping shows its keys the first time a set of keys appears (``seen_keys`` collects them), so
+    that a result with many per-model dictionaries names the models once.
+    """
+    if _is_scalar(value):
+        return "=", _number(value)
+    if _is_array(value):
+        return ": ", _array_text(value)
+    if isinstance(value, Mapping):
+        values = list(value.values())
+        kinds = {type(v) for v in values}
+        if values and all(_is_array(v) for v in values):
+            of = " of arrays"
+        elif len(kinds) == 1:
+            of = f" of {kinds.pop().__name__}"
+        else:
+            of = ""
+        keys = tuple(str(k) for k in value)
+        listed = "{" + ", ".join(keys) + "}"
+        if keys in seen_keys or len(listed) > _INLINE_LIMIT:
+            listed = f"{{{len(keys)} keys}}"
+        seen_keys.add(keys)
+        return ": ", listed + of
+    if isinstance(value, (list, tuple)):
+        if all(_is_scalar(v) for v in value):
+            inner = ", ".join(_number(v) for v in value)
+            text = f"({inner})" if isinstance(value, tuple) else f"[{inner}]"
+            if len(text) <= _INLINE_LIMIT:
+                return "=", text
+        return ": ", f"{type(value).__name__} of {len(value)}"
+    return ": ", type(value).__name__
+
+
+def _field_items(result: Result) -> list[tuple[str, str, str]]:
+    """(name, separator, text) for every field of ``result`` shown in its repr."""
+    seen_keys: set[tuple[str, ...]] = set()
+    items = []
+    for field in dataclasses.fields(result):
+        if field.repr:
+            separator, text = _describe_value(getattr(result, field.name), seen_keys)
+            items.append((field.name, separator, text))
+    return items
+
+
+def _headline_items(result: Result) -> list[str]:
+    return [f"{name}={_number(value)}" for name, value in result._headline()]
+
+
+def _html_cell(text: str) -> str:
+    return f"<td style='text-align:left'>{html.escape(text)}</td>"
+
+
 @dataclasses.dataclass
 class Result:
     """Base class of result dataclasses: ``save``/``load`` to one ``.npz`` and ``to_frame``.
 
     Array fields are declared with :func:`array_field` / :func:`array_dict_field` (their shape and
-    dtype); every other saved field is JSON, checked on load against its type annotation.
+    dtype); every other saved field is JSON, checked on load against its type annotation. The repr is
+    short and the HTML repr a table (module docstring); a subclass adds its headline numbers by
+    overriding :meth:`_headline`, and its thumbnail by registering a plot in
+    :mod:`spectra.plots.thumbnails` (or overriding :meth:`_thumbnail`).
     """
 
     #: The schema helpers, reachable from any module that imports :class:`Result`.
     array_field = staticmethod(array_field)
     array_dict_field = staticmethod(array_dict_field)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # @dataclass gives each subclass a field-by-field __repr__ (thousands of characters of array
+        # data) unless the class body defines one; it runs after this hook and leaves an existing
+        # __repr__ in place, so pinning the inherited one here keeps every subclass's repr short.
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = cls.__repr__
+
+    def _headline(self) -> list[tuple[str, Any]]:
+        """The few numbers that say what this result found, as (name, value) pairs (shown first in reprs)."""
+        return []
+
+    def _thumbnail(self) -> Figure | None:
+        """A small figure of this result for the HTML repr (None: no figure fits)."""
+        # Imported here: plotting depends on the result classes, not the other way round.
+        from spectra.plots.thumbnails import thumbnail
+
+        return thumbnail(self)
+
+    def __repr__(self) -> str:
+        """``<Kind | headline numbers | field: dtype (shape), field=value, …>``, at most REPR_LIMIT characters."""
+        head = f"<{type(self).__name__}"
+        headline = ", ".join(_headline_items(self))
+        if headline:
+            head += f" | {headline}"
+        fields = [f"{name}{separator}{text}" for name, separator, text in _field_items(self)]
+        for count in range(len(fields), -1, -1):  # as many fields as fit, then how many were left out
+            left = len(fields) - count
+            body = ", ".join(fields[:count] + ([f"… {left} more"] if left else []))
+            text = head + (f" | {body}" if body else "") + ">"
+            if len(text) <= REPR_LIMIT:
+                return text
+        return head[: REPR_LIMIT - 2] + "…>"  # only a headline longer than the limit gets here
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: a table of the headline numbers and fields, and a thumbnail figure where one fits."""
+        rows = [
+            f"<tr><th style='text-align:left'>{html.escape(n)}</th>{_html_cell(_number(v))}</tr>"
+            for n, v in self._headline()
+        ]
+        rows += [
+            f"<tr><td style='text-align:left'><code>{html.escape(n)}</code></td>{_html_cell(t)}</tr>"
+            for n, _, t in _field_items(self)
+        ]
+        table = (
+            f"<table><caption style='text-align:left'><b>{html.escape(type(self).__name__)}</b></caption>"
+            + "".join(rows)
+            + "</table>"
+        )
+        image = self._thumbnail_png()
+        if image is None:
+            return f"<div>{table}</div>"
+        figure = f"<img src='data:image/png;base64,{image}' alt='{html.escape(type(self).__name__)} thumbnail'>"
+        return f"<div style='display:flex;gap:1em;align-items:flex-start'>{table}{figure}</div>"
+
+    def _thumbnail_png(self) -> str | None:
+        """The thumbnail as base64 PNG text, or None when there is none or it cannot be drawn."""
+        try:
+            figure = self._thumbnail()
+        except Exception:  # a repr must never fail: the table alone still describes the result
+            return None
+        if figure is None:
+            return None
+        import matplotlib.pyplot as plt
+
+        try:
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="png", dpi=_THUMBNAIL_PX / figure.get_figwidth())
+            return base64.b64encode(buffer.getvalue()).decode("ascii")
+        except Exception:  # as above: a figure that cannot be rendered leaves the table
+            return None
+        finally:
+            plt.close(figure)  # closed, so that Jupyter's inline backend does not show it a second time
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError(f"{type(self).__name__} does not define to_frame()")

@@ -385,7 +385,9 @@ ENTRIES: dict[str, Entry] = {
         seed=seed(),
         dtype=dtype(),
     ),
-    "RepNet.__call__": entry(lambda x: models.RepNet(1, width=4, seed=0)(x), x=inputs(lambda: grid().float())),
+    "RepNet.__call__": entry(
+        lambda x: models.RepNet(1, width=4, seed=0, domain=(-1.0, 1.0))(x), x=inputs(lambda: grid().float())
+    ),
     "FourierFeatures": entry(
         spectra.FourierFeatures,
         frequencies=Kind(lambda: torch.ones(2, 1), st.sampled_from([torch.tensor([[NAN]]), torch.ones(0, 1), "ab"])),
@@ -963,6 +965,26 @@ ENTRIES: dict[str, Entry] = {
         checkpoint_every=optional(size(1, huge=False)),
         objective=Kind(value(None), st.sampled_from([3, "loss"])),
     ),
+    "Monitor": entry(
+        lambda model, step, x, y, **options: spectra.Monitor(x, y, **options)(model, step),
+        model=model(mlp),
+        step=size(0, huge=False, zero_ok=True),
+        x=points(grid),
+        y=Kind(
+            lambda: torch.zeros(8, 1, dtype=F64),
+            st.sampled_from([torch.zeros(7, 1), "ab", None, torch.full((8, 1), NAN)]),
+        ),
+        # lr=None is valid: the time then comes with each call (and its absence is named "time")
+        lr=Kind(value(1e-3), positive(1e-3).bad.filter(lambda v: v is not None)),
+        record_every=size(1, huge=False),
+        steps=optional(size(2, huge=False)),
+        probe=optional(points(grid)),
+        probe_target=optional(points(lambda: torch.zeros(8, 1, dtype=F64), fixed_dim=False)),
+        recorders=Kind(value(()), st.sampled_from([None, 3, ("recorder",)])),
+        objective=Kind(value(None), st.sampled_from([3, "loss"])),
+        seed=optional(seed()),
+        config=Kind(value(None), st.sampled_from([3, "notes", {"lr": 1.0}])),
+    ),
 }
 
 
@@ -1168,6 +1190,7 @@ def test_every_public_name_is_covered_or_listed() -> None:
         "InitialData",
         "NonuniformSolution",
         "ResolutionWarning",
+        "NumericalPathWarning",
         "WindowWarning",
         "LinearizedComparison",
         "MultilayerResult",

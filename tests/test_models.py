@@ -55,12 +55,68 @@ def test_repnet_quantile_placement_follows_the_data():
 
 def test_repnet_trainable_sets_per_variant():
     names = {
-        v: {n for n, p in RepNet(2, width=8, variant=v, seed=0).named_parameters()}
+        v: {n for n, p in RepNet(2, width=8, variant=v, seed=0, domain=[(-1.0, 1.0)] * 2).named_parameters()}
         for v in ("adaptive", "frozen_scale", "init_only")
     }
-    assert {"first.direction", "first.offset", "first.scale"} <= names["adaptive"]
+    assert {"first.direction", "first.offset", "first.log_scale"} <= names["adaptive"]
     assert "first.scale" not in names["frozen_scale"] and "first.offset" in names["frozen_scale"]
     assert {"first.weight", "first.bias"} <= names["init_only"]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_adaptive_scale_moves_under_adam_and_a_frozen_one_does_not(activation):
+    # Stored as s itself, s0 = 2π·25 moved by 0.01% (ReLU) in 5000 Adam steps: "adaptive" was "frozen".
+    from spectra.targets import multiscale_1d
+    from spectra.training import fit
+
+    target, x = multiscale_1d(), torch.linspace(0, 1, 128)[:, None]
+    moved = {}
+    for variant in ("adaptive", "frozen_scale"):
+        model = RepNet(1, 1, 24, 2, activation=activation, s0=2 * math.pi * 25, data=x, variant=variant, seed=0)
+        fit(model, x, target(x), lr=3e-3, steps=150, record_every=150, progress=False)
+        moved[variant] = float(model.first.scale.item() / (2 * math.pi * 25) - 1)
+    assert abs(moved["adaptive"]) > 0.01
+    assert moved["frozen_scale"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_repnet_domain_is_the_data_box_and_never_a_silent_default():
+    data = torch.rand(200, 2, dtype=torch.float64) * torch.tensor([3.0, 0.5]) + torch.tensor([2.0, -1.0])
+    model = RepNet(2, 1, 16, 1, placement="uniform_grid", data=data, seed=0, dtype=torch.float64)
+    lo, hi = data.min(dim=0).values, data.max(dim=0).values
+    assert model.domain.lo == tuple(lo.tolist()) and model.domain.hi == tuple(hi.tolist())
+    w, b = model.first_layer_weight_bias()
+    unit = w / w.norm(dim=1, keepdim=True)
+    level = -b / w.norm(dim=1)  # v·x = p on every partition hyperplane: p inside the range of v·x over the box
+    corners = torch.cartesian_prod(torch.stack([lo[0], hi[0]]), torch.stack([lo[1], hi[1]]))
+    projections = corners @ unit.T
+    assert bool(((level > projections.min(dim=0).values) & (level < projections.max(dim=0).values)).all())
+    with pytest.raises(ValueError, match=r"domain: expected the box of the training inputs .* got neither"):
+        RepNet(1, 1, 8)
+
+
+def test_relu_s0_does_not_change_the_initial_function_tanh_s0_does():
+    # ReLU(s z) = s ReLU(z) and zero deeper biases: every activation scales with s0, the calibrated output by 1/s0.
+    x = torch.linspace(0, 1, 301, dtype=torch.float64)[:, None]
+
+    def initial(activation, s0):
+        return RepNet(1, 1, 32, 3, activation=activation, s0=s0, domain=(0, 1), seed=4, dtype=torch.float64)(x)
+
+    for s0 in (10.0, 1000.0):
+        assert torch.allclose(initial("relu", s0), initial("relu", 1.0), rtol=1e-9, atol=1e-12)
+    assert (initial("tanh", 100.0) - initial("tanh", 1.0)).abs().max() > 0.1
+
+
+def test_input_domain_maps_the_box_onto_the_unit_cube_and_the_effective_map_acts_on_raw_inputs():
+    model = MLP(2, 1, 8, 2, input_domain=[(0.0, 4.0), (-3.0, -1.0)], seed=0, dtype=torch.float64)
+    first = model.layers[0]
+    corners = torch.tensor([[0.0, -3.0], [4.0, -1.0], [2.0, -2.0]], dtype=torch.float64)
+    expected = torch.tensor([[-1.0, -1.0], [1.0, 1.0], [0.0, 0.0]], dtype=torch.float64)
+    assert torch.allclose(first.normalise(corners), expected)
+    raw = torch.randn(50, 2, dtype=torch.float64)
+    affine = raw @ first.effective_weight().T + first.effective_bias()
+    assert torch.allclose(first(raw), affine, atol=1e-12)
+    with pytest.raises(ValueError, match="input_domain: expected a box in 2 dimension"):
+        MLP(2, input_domain=(0, 1))
 
 
 def test_repnet_d_dim_hyperplanes_cross_the_domain():
@@ -194,9 +250,9 @@ def test_fourier_feature_mappings():
         (lambda: MLP(1, activation="gelu"), "activation"),
         (lambda: MLP(1, parameterization="mup"), "parameterization"),
         (lambda: MLP(2)(torch.zeros(4, 3)), r"x: expected shape \(n, 2\)"),
-        (lambda: RepNet(1, s0=0.0), "s0"),
-        (lambda: RepNet(1, placement="quantiles"), "data"),
-        (lambda: RepNet(1, variant="lazy"), "variant"),
+        (lambda: RepNet(1, s0=0.0, domain=(-1.0, 1.0)), "s0"),
+        (lambda: RepNet(1, placement="quantiles", domain=(-1.0, 1.0)), "data"),
+        (lambda: RepNet(1, variant="lazy", domain=(-1.0, 1.0)), "variant"),
         (lambda: RepNet(2, domain=(0, 1)), "domain"),
         (lambda: TwoLayerFourierNet(2, 10, Gaussian(1.0)), "rho_w"),
         (lambda: TwoLayerFourierNet(1, 10, "gaussian"), "rho_w"),
@@ -218,7 +274,11 @@ SEEDED_MODELS = {
         for p, i in [("ntk", "torch"), ("standard", "torch"), ("standard", "xavier"), ("standard", "he")]
     },
     **{
-        f"repnet_{v}": (lambda dtype, v=v: RepNet(2, 1, 16, 2, variant=v, scale="per_neuron", seed=0, dtype=dtype))
+        f"repnet_{v}": (
+            lambda dtype, v=v: RepNet(
+                2, 1, 16, 2, variant=v, scale="per_neuron", seed=0, dtype=dtype, domain=[(-1.0, 1.0)] * 2
+            )
+        )
         for v in ("adaptive", "init_only")
     },
     "fourier_features": lambda dtype: FourierFeatures.gaussian(2, 6, 1.5, seed=0, trainable=True).to(dtype),

@@ -106,6 +106,7 @@ def random_models(draw) -> nn.Module:
             output_scale=0.7,
             seed=seed,
             dtype=F64,
+            domain=[(-1.0, 1.0)] * d,
         )
     elif kind == "fourier_mlp":
         encoder = FourierFeatures.gaussian(d, draw(st.integers(1, 4)), 1.5, seed=seed, trainable=draw(st.booleans()))
@@ -171,10 +172,22 @@ EVERY_STRUCTURED_VARIANT = {
         for a in ("relu", "tanh", "sin")
         for p in ("standard", "ntk")
     },
+    "mlp_input_domain": lambda: MLP(2, 2, 5, 2, activation="tanh", input_domain=[(0, 1), (-3, 5)], seed=1, dtype=F64),
     **{
         f"repnet_{v}_{s}_d{d}": (
             lambda v=v, s=s, d=d: RepNet(
-                d, 2, 5, 2, activation="tanh", scale=s, variant=v, s0=2.0, output_scale=0.5, seed=2, dtype=F64
+                d,
+                2,
+                5,
+                2,
+                activation="tanh",
+                scale=s,
+                variant=v,
+                s0=2.0,
+                output_scale=0.5,
+                seed=2,
+                dtype=F64,
+                domain=[(-1.0, 1.0)] * d,
             )
         )
         for v in ("adaptive", "frozen_scale", "init_only")
@@ -216,7 +229,7 @@ def test_structured_path_covers_every_parameter_of_every_model_variant(make):
 def test_kernels_are_symmetric_positive_semidefinite():
     models = [
         MLP(2, 2, 32, 3, activation="tanh", seed=0, dtype=F64),
-        RepNet(2, 1, 24, 2, scale="per_neuron", seed=1, dtype=F64),
+        RepNet(2, 1, 24, 2, scale="per_neuron", seed=1, dtype=F64, domain=[(-1.0, 1.0)] * 2),
         FourierFeatureMLP(FourierFeatures.gaussian(2, 8, 2.0, seed=2, trainable=True), 1, 16, 2, seed=2, dtype=F64),
         TwoLayerFourierNet(2, 64, Uniform.band(2.0, 2), sigma_a=0.8, seed=3, dtype=F64),
     ]
@@ -236,7 +249,7 @@ def test_kernels_are_symmetric_positive_semidefinite():
 
 @pytest.mark.parametrize("method", ["structured", "jacobian", "vector_products"])
 def test_tiled_equals_untiled(method):
-    model = RepNet(2, 2, 12, 2, scale="per_neuron", seed=4, dtype=F64)
+    model = RepNet(2, 2, 12, 2, scale="per_neuron", seed=4, dtype=F64, domain=[(-1.0, 1.0)] * 2)
     generator = torch.Generator().manual_seed(1)
     x1, x2 = torch.randn(23, 2, generator=generator, dtype=F64), torch.randn(17, 2, generator=generator, dtype=F64)
     for x_other in (None, x2):
@@ -338,7 +351,7 @@ def test_operator_products_match_the_formed_kernel():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: RepNet(1, 1, 32, 2, seed=0, dtype=F64),
+        lambda: RepNet(1, 1, 32, 2, seed=0, dtype=F64, domain=(-1.0, 1.0)),
         lambda: MLP(1, 2, 24, 2, parameterization="ntk", seed=0, dtype=F64),
     ],
     ids=["repnet", "mlp_two_outputs"],

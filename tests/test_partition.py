@@ -122,7 +122,9 @@ def build(spec: dict, in_features: int = 1):
         return MLP(in_features, 1, width, depth, init=kind[4:], seed=seed, dtype=F64)
     placement = "uniform_random" if kind == "repnet-random" else "uniform_grid"
     try:
-        return RepNet(in_features, 1, width, depth, placement=placement, seed=seed, dtype=F64)
+        return RepNet(
+            in_features, 1, width, depth, placement=placement, seed=seed, dtype=F64, domain=[(-1.0, 1.0)] * in_features
+        )
     except ValueError as error:  # a tiny RepNet whose last hidden layer is dead everywhere cannot calibrate
         assume("all features zero" not in str(error))
         raise
@@ -218,7 +220,7 @@ def test_numerical_and_exact_agree_on_a_relu_mlp_and_tanh_gets_transition_centre
     numerical = breakpoints_1d(model, -1.0, 1.0, method="numerical")
     np.testing.assert_allclose(numerical.function_t, exact.function_t, atol=1e-12)
     np.testing.assert_allclose(numerical.slope_jump, exact.slope_jump, rtol=1e-6, atol=1e-9)
-    tanh = RepNet(1, 1, 10, 1, activation="tanh", seed=0, dtype=F64)
+    tanh = RepNet(1, 1, 10, 1, activation="tanh", seed=0, dtype=F64, domain=(-1.0, 1.0))
     centres = breakpoints_1d(tanh, -1.0, 1.0, method="numerical")
     np.testing.assert_allclose(centres.activation_t, np.sort(partition_points(tanh).points), atol=1e-12)
     assert centres.n_breakpoints == 0 and not centres.exact
@@ -245,7 +247,7 @@ def test_partition_points_of_mlp_and_repnet():
     np.testing.assert_allclose(points.points, (layer.offset * torch.sign(layer.direction[:, 0])).detach(), atol=1e-14)
     np.testing.assert_allclose(points.slopes, 3.0)
     assert points.inside((0.0, 2.0)).all() and list(points.to_frame().columns)[:3] == ["neuron", "offset", "slope"]
-    planes = partition_points(RepNet(3, 1, 25, 1, seed=2, dtype=F64))
+    planes = partition_points(RepNet(3, 1, 25, 1, seed=2, dtype=F64, domain=[(-1.0, 1.0)] * 3))
     on_plane = planes.normals * planes.offsets[:, None]  # the foot of each hyperplane
     z = np.einsum("nd,nd->n", on_plane, planes.weights) + planes.biases
     np.testing.assert_allclose(z, 0.0, atol=1e-12)
@@ -371,7 +373,7 @@ def test_hamming_distance_of_neighbours_counts_the_partition_points_between_them
 
 
 def test_gradient_confusion_matches_per_sample_autograd():
-    model = RepNet(2, 1, 12, 2, seed=0)
+    model = RepNet(2, 1, 12, 2, seed=0, domain=[(-1.0, 1.0)] * 2)
     x = torch.rand(40, 2, generator=torch.Generator().manual_seed(1))
     y = torch.sin(3 * x[:, :1])
     pairs = global_pairs(x, 25, seed=0)
@@ -483,7 +485,7 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(ValueError, match="box: expected a rectangle"):
         regions_2d(MLP(2, 1, 4, 1, seed=0), (0, 1))
     with pytest.raises(TypeError, match="model: expected an MLP, RepNet or FourierFeatureMLP"):
-        breakpoints_1d(torch.nn.Linear(1, 1), 0.0, 1.0)
+        breakpoints_1d(torch.nn.Linear(1, 1), 0.0, 1.0, engine="toolkit")  # any module works with engine="auto"
     with pytest.raises(ValueError, match="method: expected one of"):
         breakpoints_1d(relu, 0.0, 1.0, method="fast")
     with pytest.raises(ValueError, match="x: expected 1 input dimension"):

@@ -1,6 +1,7 @@
 """`spectra report`: a complete directory or nothing; every figure loads in a real browser."""
 
 import fcntl
+import html
 import json
 import os
 import re
@@ -8,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from importlib import metadata
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,6 +17,7 @@ import pytest
 
 from spectra import report as report_module
 from spectra.cli import main
+from spectra.comparison import ComparisonSettings, comparison_models
 from spectra.output import output_folder
 from spectra.report import Section, build_report
 
@@ -41,7 +44,7 @@ def test_report_writes_html_figures_and_summary(smoke_report):
     assert summary["profile"] == "smoke" and summary["seed"] == 0 and "torch" in summary["versions"]
     assert list(summary["sections"]) == ["pde", "linearized", "multilayer", "nonuniform", "multiscale"]
     rows = summary["sections"]["multiscale"]["results"]
-    assert [r["model"] for r in rows] == ["MLP", "RepNet", "FF-MLP"]
+    assert [r["model"] for r in rows] == list(comparison_models(ComparisonSettings.quick()))
     assert all(0 < r["relative_l2"] < 2 for r in rows)
     # The theory sections report what they measured: the PDE follows the network at smoke size, and the
     # general equation follows training on non-uniform data better than the uniform-data equation.
@@ -104,7 +107,8 @@ def find_chromium() -> str | None:
     return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 
 
-def test_every_image_loads_in_headless_chromium(smoke_report):
+def chromium_dom(page: Path, *, width: int = 1280) -> str:
+    """The DOM of ``page`` after its load handlers ran, in headless Chromium with a ``width``-pixel window."""
     browser = find_chromium()
     if browser is None:
         pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium package)")
@@ -120,22 +124,113 @@ def test_every_image_loads_in_headless_chromium(smoke_report):
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                "--hide-scrollbars",
+                f"--window-size={width},900",
                 f"--user-data-dir={profile_dir}",
                 "--allow-file-access-from-files",
                 "--virtual-time-budget=10000",
                 "--dump-dom",
-                (smoke_report / "index.html").as_uri(),
+                page.as_uri(),
             ],
             capture_output=True,
             text=True,
             timeout=120,
         )
-    match = re.search(r'data-loaded="(\d+)" data-total="(\d+)"', result.stdout)
-    assert match, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "</html>" in result.stdout, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_every_image_loads_in_headless_chromium(smoke_report):
+    dom = chromium_dom(smoke_report / "index.html")
+    match = re.search(r'data-loaded="(\d+)" data-total="(\d+)"', dom)
+    assert match, dom[-2000:]
     loaded, total = map(int, match.groups())
     expected = len(re.findall(r"<img ", (Path(smoke_report) / "index.html").read_text()))
     assert total == expected > 0
     assert loaded == total
+
+
+# Measures the laid-out page once everything has loaded: its scroll width against the window's, and which
+# elements stick out (outside the scrolling table boxes, where sticking out is the point).
+_MEASURE = """<script>
+window.addEventListener('load', function () {
+  var root = document.documentElement;
+  var out = Array.prototype.filter.call(document.querySelectorAll('body *'), function (e) {
+    var box = e.closest('.table-box');
+    return e.getBoundingClientRect().right > root.clientWidth + 0.5 && (!box || box === e);
+  }).map(function (e) { return e.tagName.toLowerCase() + '.' + e.className; });
+  var report = document.createElement('div');
+  report.id = 'layout-measure';
+  report.setAttribute('data-scroll-width', root.scrollWidth);
+  report.setAttribute('data-client-width', root.clientWidth);
+  report.setAttribute('data-outside', out.slice(0, 8).join(' '));
+  document.body.appendChild(report);
+});
+</script>"""
+
+
+def test_report_fits_a_1280_pixel_window_with_its_summary_on_top(smoke_report, tmp_path):
+    # A copy with the measuring script, reading figures from the report (<base>), which stays untouched.
+    page = (smoke_report / "index.html").read_text()
+    probe = tmp_path / "measure.html"
+    probe.write_text(
+        page.replace("<head>", f"<head><base href='{smoke_report.as_uri()}/'>", 1).replace(
+            "</body>", _MEASURE + "</body>"
+        )
+    )
+    dom = chromium_dom(probe, width=1280)
+    match = re.search(r'data-scroll-width="(\d+)" data-client-width="(\d+)" data-outside="([^"]*)"', dom)
+    assert match, dom[-2000:]
+    scroll_width, client_width, outside = int(match.group(1)), int(match.group(2)), match.group(3)
+    assert 1200 <= client_width <= 1280  # the window really was 1280 pixels wide
+    assert scroll_width <= client_width, f"page {scroll_width} px wide in a {client_width} px window: {outside}"
+    assert outside == ""
+    # The summary comes first and holds every section's findings, with the verdicts computed in them.
+    assert dom.index('id="summary"') < dom.index('id="pde"')
+    summary = json.loads((smoke_report / "summary.json").read_text())
+    findings = [f for section in summary["sections"].values() for f in section["findings"]]
+    assert len(findings) >= 5
+    holding = sum(f["holds"] is True for f in findings)
+    assert f"{holding} of {len(findings)} findings agree with the theory" in dom
+    for finding in findings:
+        assert (
+            html.escape(finding["measured"], quote=False) in dom and html.escape(finding["verdict"], quote=False) in dom
+        )
+
+
+def test_tables_show_never_and_missing_one_way(smoke_report):
+    page = (smoke_report / "index.html").read_text()
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    assert cells and not {"inf", "-inf", "-1", "nan", "NaN", "<NA>", "&lt;NA&gt;", "None"} & set(cells)
+    summary = json.loads((smoke_report / "summary.json").read_text())
+    times = [
+        t for m in summary["sections"]["linearized"]["summary"]["models"].values() for t in m["breakdown_time"].values()
+    ]
+    # A frequency that never broke down reads "never" in its row, and the note says what that means.
+    assert ("<td>never</td>" in page) == (None in times)
+    if None in times:
+        assert "never: the observed and predicted errors stayed within" in page
+    assert "agreement" not in re.findall(r"<th>([^<]*)</th>", page)  # an error is named as one
+    assert "residual gap (lower = closer)" in page
+
+
+def test_sections_named_twice_run_once(tmp_path, monkeypatch):
+    ran = []
+
+    def probe(profile, seed, progress):
+        ran.append(profile)
+        return Section("probe", "probe", "counts its runs")
+
+    monkeypatch.setitem(report_module.SECTIONS, "probe", probe)
+    summary = build_report(tmp_path / "r", profile="smoke", sections=["probe", "probe"], progress=False)
+    assert ran == ["smoke"] and summary.sections == ["probe"]
+
+
+def test_version_is_printed(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"spectra {metadata.version('spectra')}"
 
 
 def test_a_bad_out_is_refused_before_any_section_runs(tmp_path, monkeypatch, capsys):

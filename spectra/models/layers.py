@@ -10,6 +10,11 @@ as attributes):
 Keeping the scales explicit lets the structured empirical NTK write the layer's Jacobian in
 closed form: ∂z/∂W = weight_scale · δ ⊗ a and ∂z/∂b = bias_scale · δ.
 
+A first layer may normalise its input: ``input_domain`` (a box [lo, hi]) is mapped affinely onto
+[-1, 1]^in before the weights, a = 2 (x - lo) / (hi - lo) - 1 (fixed buffers, not trained). The layer
+then acts on raw inputs x as the affine map with ``effective_weight()`` = weight_scale · W diag(2 / (hi - lo))
+and the matching ``effective_bias()``, which is what the partition analyses read.
+
 Initialisation schemes for the standard parameterisation (fan_in = inputs, fan_out = outputs):
 - ``"torch"``: PyTorch's nn.Linear default, W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in));
 - ``"xavier"``: W ~ N(0, 2 / (fan_in + fan_out)), b = 0;
@@ -39,6 +44,7 @@ from spectra._validation import (
     fail,
     largest,
 )
+from spectra.domain import BoxLike, as_box
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
@@ -93,11 +99,15 @@ class Dense(nn.Module):
         sigma_b: float = 0.0,
         generator: torch.Generator | None = None,
         dtype: torch.dtype | None = None,
+        input_domain: BoxLike | None = None,
     ) -> None:
         super().__init__()
         self.in_features = check_positive_int("in_features", in_features)
         self.out_features = check_positive_int("out_features", out_features)
         check_choice("init", init, INITS)
+        box = None if input_domain is None else as_box("input_domain", input_domain)
+        if box is not None and box.dim != in_features:
+            fail("input_domain", f"a box in {in_features} dimension(s), one per input", box)
         check_choice("parameterization", parameterization, PARAMETERIZATIONS)
         generator = check_generator(generator)
         dtype = check_float_dtype("dtype", dtype) or torch.get_default_dtype()
@@ -119,20 +129,33 @@ class Dense(nn.Module):
         self.parameterization, self.init = parameterization, init
         self.weight = nn.Parameter(weight.to(dtype))
         self.bias = nn.Parameter(bias.to(dtype))
+        self.input_domain = box
+        if box is not None:  # a ↦ a · input_scale + input_shift maps the box onto [-1, 1]^in
+            lo, hi = (torch.tensor(v, dtype=torch.float64) for v in (box.lo, box.hi))
+            self.register_buffer("input_scale", (2 / (hi - lo)).to(self.weight.dtype))
+            self.register_buffer("input_shift", (-(hi + lo) / (hi - lo)).to(self.weight.dtype))
+
+    def normalise(self, a: torch.Tensor) -> torch.Tensor:
+        """The input the weights see: a itself, or a mapped from ``input_domain`` onto [-1, 1]^in."""
+        return a if self.input_domain is None else a * self.input_scale + self.input_shift
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
-        return self.weight_scale * (a @ self.weight.T) + self.bias_scale * self.bias
+        return self.weight_scale * (self.normalise(a) @ self.weight.T) + self.bias_scale * self.bias
 
     def effective_weight(self) -> torch.Tensor:
-        """The matrix actually applied, weight_scale · W, shape (out, in)."""
-        return self.weight_scale * self.weight
+        """The matrix applied to the raw input, weight_scale · W (· diag(input_scale)), shape (out, in)."""
+        weight = self.weight_scale * self.weight
+        return weight if self.input_domain is None else weight * self.input_scale
 
     def effective_bias(self) -> torch.Tensor:
-        return self.bias_scale * self.bias
+        """The bias applied to the raw input: bias_scale · b (+ weight_scale · W input_shift), shape (out,)."""
+        bias = self.bias_scale * self.bias
+        return bias if self.input_domain is None else bias + self.weight_scale * self.weight @ self.input_shift
 
     def extra_repr(self) -> str:
         scales = f"weight_scale={self.weight_scale:.4g}, bias_scale={self.bias_scale:.4g}"
-        return f"in={self.in_features}, out={self.out_features}, {scales}"
+        domain = "" if self.input_domain is None else f", input_domain={self.input_domain}"
+        return f"in={self.in_features}, out={self.out_features}, {scales}{domain}"
 
 
 def _standard_init(

@@ -13,7 +13,9 @@ import torch
 from torch import nn
 
 from spectra._validation import check_choice, check_float_dtype, check_positive_int, fail
+from spectra.domain import BoxLike
 from spectra.models.layers import (
+    INITS,
     PARAMETERIZATIONS,
     Dense,
     check_input,
@@ -35,8 +37,14 @@ class MLP(nn.Module):
     init:
         For the standard parameterisation: ``"torch"`` (PyTorch default), ``"xavier"`` (zero bias),
         ``"he"`` (zero bias) or ``"normal"``.
+    first_init:
+        The first layer's initialisation, when it differs from ``init`` (e.g. ``"torch"``, whose biases
+        spread the kinks over the inputs, under He-initialised deeper layers whose biases are zero).
     sigma_w, sigma_b:
         NTK-parameterisation scales; sigma_w defaults to sqrt(2) for ReLU (variance preserving) and 1 otherwise.
+    input_domain:
+        A box (the training inputs' domain) that the first layer maps onto [-1, 1]^d before its weights
+        (:class:`~spectra.models.layers.Dense`); None: raw inputs.
     """
 
     def __init__(
@@ -49,10 +57,12 @@ class MLP(nn.Module):
         activation: str = "relu",
         parameterization: str = "standard",
         init: str = "torch",
+        first_init: str | None = None,
         sigma_w: float | None = None,
         sigma_b: float = 0.1,
         seed: Seed = None,
         dtype: torch.dtype | None = None,
+        input_domain: BoxLike | None = None,
     ) -> None:
         super().__init__()
         self.in_features = check_positive_int("in_features", in_features)
@@ -62,6 +72,8 @@ class MLP(nn.Module):
         self.activation_name = activation
         self.activation = get_activation(activation)
         self.parameterization = check_choice("parameterization", parameterization, PARAMETERIZATIONS)
+        if first_init is not None:
+            check_choice("first_init", first_init, INITS)
         dtype = check_float_dtype("dtype", dtype)
         sizes = {"in_features": in_features, "out_features": out_features, "width": width, "depth": depth}
         check_network_size(sizes, stack_parameters(in_features, width, depth, out_features), dtype)
@@ -73,14 +85,15 @@ class MLP(nn.Module):
             Dense(
                 fan_in,
                 fan_out,
-                init=init,
+                init=first_init if k == 0 and first_init is not None else init,
                 parameterization=parameterization,
                 sigma_w=sigma_w,
                 sigma_b=sigma_b,
                 generator=generator,
                 dtype=dtype,
+                input_domain=input_domain if k == 0 else None,
             )
-            for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True)
+            for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
         )
 
     def features(self, x: torch.Tensor) -> torch.Tensor:

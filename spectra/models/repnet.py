@@ -4,20 +4,43 @@ Design adopted here (reference/repnet.md; results from it are reported as "RepNe
 (reparameterised first layer, as described in the abstract)", never as the paper's numbers).
 First hidden layer, neuron i, input x in R^d:
 
-    z_i(x) = s_i (v_i·x - p_i),   v_i = ṽ_i / |ṽ_i|,   i.e.  w_i = s_i v_i,  b_i = -s_i p_i.
+    z_i(x) = s_i (v_i·x - p_i),   v_i = ṽ_i / |ṽ_i|,   s_i = exp(log s_i),   i.e.  w_i = s_i v_i,  b_i = -s_i p_i.
 
 - The partition set {x : v_i·x = p_i} is the ReLU kink (or the centre of the tanh transition);
   in 1-D the partition point is x_i = p_i sign(v_i) = -b_i / w_i, and s_i is the slope scale.
+- ``domain`` is where the partition points start: the box of the training inputs. It is given
+  (``domain=``) or read off the inputs (``data=``: their bounding box); there is no default, because
+  a domain that misses the data puts kinks where no data can move them.
 - ``placement`` spreads the initial p_i over the range of v_i·x on ``domain``: ``"uniform_random"``
   (p_i uniform on the range), ``"uniform_grid"`` (evenly spaced levels; in 1-D the kinks themselves
   form the grid a + (i + 1/2) L / width), or ``"quantiles"`` (quantiles of v_i·x over ``data``,
   so kinks follow the data density).
 - ``s0`` is the initial slope scale, ``scale="shared"`` (one s) or ``"per_neuron"``.
-- ``variant``: ``"adaptive"`` trains (ṽ, p, s); ``"frozen_scale"`` trains (ṽ, p) and keeps s fixed;
-  ``"init_only"`` sets w, b once and trains them as an ordinary dense layer.
+- ``variant``: ``"adaptive"`` trains (ṽ, p, log s); ``"frozen_scale"`` trains (ṽ, p) and keeps s fixed;
+  ``"init_only"`` sets w, b once and trains them as an ordinary dense layer. Where they are equivalent: all
+  three start as the same function; init-only and adaptive span the same first layers (any w, b) and differ
+  only in the gradient flow their parameterisations give; frozen-scale fixes |w_i| = s_i, which for ReLU loses
+  nothing the next layer cannot absorb (ReLU(s z) = s ReLU(z)), but for tanh fixes each transition's width.
+  Under Adam with s stored as s itself, adaptive and frozen-scale trained the same network to 4–5 digits,
+  hence log s (below).
 - Deeper hidden layers use He (ReLU) or Xavier (tanh) initialisation with zero bias; the output
   layer is N(0, sigma_c²) with sigma_c chosen by :func:`calibrate_output_scale` so that the mean
   square initial output over the domain is ``output_std``² (O(1)).
+
+Why the scale is trained as log s. Adam moves every parameter by about the learning rate per step,
+whatever its size: a scale stored as s0 = 157 would move by 0.1% in a thousand steps at lr 1e-3, so
+"adaptive" and "frozen scale" would train the same network. Stored as log s, the same steps change s
+by a factor up to e^(±1): the scale can adapt. (Plain gradient descent on log s is gradient descent on s
+with a learning rate s² for it; with Adam the parameterisation decides how far s can go.)
+
+What s0 does. For **tanh**, 1/s0 is the width of each neuron's transition: a frequency knob. The rule the
+RepNet studies use, s0 = 2π k_max for the highest target frequency k_max (cycles per unit length), makes
+a transition as steep as the finest oscillation. For **ReLU**, s0 is not a frequency knob: ReLU is
+positively homogeneous, ReLU(s z) = s ReLU(z), and the deeper layers have zero biases at the start, so
+every activation of every deeper layer is proportional to s0 and the calibrated output weights to 1/s0:
+the initial function is the same for every s0 (to rounding). What s0 changes for ReLU is the training
+dynamics: gradients with respect to (ṽ, p) grow with s0 and those of the output layer shrink, so s0 acts
+as a relative learning rate of the first layer.
 
 :func:`shallow_relu_magnitudes` gives the variance estimates that guide the initialisation.
 """
@@ -34,6 +57,7 @@ import torch
 from torch import nn
 
 from spectra._validation import (
+    _Described,
     as_points,
     as_real_array,
     brief,
@@ -63,10 +87,11 @@ SCALES = ("shared", "per_neuron")
 
 
 class RepLayer(nn.Module):
-    """z_i = s_i (v_i·x - p_i) with v_i = ṽ_i / |ṽ_i| (see module docstring).
+    """z_i = s_i (v_i·x - p_i) with v_i = ṽ_i / |ṽ_i| and s_i = exp(log s_i) (see module docstring).
 
-    Parameters (or buffers, when frozen): ``direction`` ṽ (width, d), ``offset`` p (width,),
-    ``scale`` s of shape (1,) (shared) or (width,) (per neuron).
+    Parameters: ``direction`` ṽ (width, d), ``offset`` p (width,), ``log_scale`` log s of shape (1,)
+    (shared) or (width,) (per neuron), a buffer when the scale is frozen. ``scale`` (the constructor's
+    argument and the property) is s itself.
     """
 
     def __init__(
@@ -81,14 +106,21 @@ class RepLayer(nn.Module):
             check_finite(name, value)
         if not bool((direction.norm(dim=1) > 0).all()):
             fail("direction", "non-zero direction vectors (rows)", brief(direction))
+        if not bool((scale > 0).all()):
+            fail("scale", "positive slope scales s", brief(scale))
         self.in_features = direction.shape[1]
         self.out_features = direction.shape[0]
         self.direction = nn.Parameter(direction)
         self.offset = nn.Parameter(offset)
         if train_scale:
-            self.scale = nn.Parameter(scale)
+            self.log_scale = nn.Parameter(scale.log())
         else:
-            self.register_buffer("scale", scale)
+            self.register_buffer("log_scale", scale.log())
+
+    @property
+    def scale(self) -> torch.Tensor:
+        """The slope scale s = exp(log s), shape (1,) or (width,)."""
+        return self.log_scale.exp()
 
     def unit_direction(self) -> torch.Tensor:
         return self.direction / self.direction.norm(dim=1, keepdim=True)
@@ -150,9 +182,11 @@ class RepNet(nn.Module):
         Initial slope scale s (> 0). For ReLU the function only depends on c_i s_i, so s0 shapes the
         training dynamics; for tanh it is the inverse transition width.
     domain:
-        Box over which partition points are spread (default [-1, 1]^d).
+        Box over which partition points are spread: the training inputs' box. Required unless ``data``
+        is given, whose bounding box it then is.
     data:
-        Points (n, d) whose quantiles place the partition points when ``placement="quantiles"``.
+        The training inputs (n, d): their bounding box is the default ``domain``, their quantiles place
+        the partition points when ``placement="quantiles"``, and the output scale is calibrated on them.
     output_scale:
         ``"auto"`` (calibrate on a grid of the domain, or on ``data``) or a fixed sigma_c.
     """
@@ -190,13 +224,19 @@ class RepNet(nn.Module):
         dtype = check_float_dtype("dtype", dtype) or torch.get_default_dtype()
         sizes = {"in_features": in_features, "out_features": out_features, "width": width, "depth": depth}
         check_network_size(sizes, stack_parameters(in_features, width, depth, out_features), dtype)
-        self.domain = as_box("domain", domain if domain is not None else Box.cube(-1.0, 1.0, in_features))
-        if self.domain.dim != in_features:
-            fail("domain", f"a box in {in_features} dimension(s)", self.domain)
         if placement == "quantiles" and data is None:
             fail("data", "points (n, d) to take quantiles of when placement='quantiles'", None)
         if data is not None:
             data = as_points("data", data, in_features).detach().cpu()
+        if domain is None and data is None:
+            fail(
+                "domain",
+                "the box of the training inputs (domain=...) or the inputs themselves (data=...)",
+                _Described("neither (there is no default domain: kinks placed off the data cannot learn)"),
+            )
+        self.domain = as_box("domain", domain) if domain is not None else data_box(data)
+        if self.domain.dim != in_features:
+            fail("domain", f"a box in {in_features} dimension(s)", self.domain)
         if not (isinstance(output_scale, str) and output_scale == "auto"):
             output_scale = check_positive_float("output_scale", output_scale)
         generator = make_generator(seed)
@@ -221,7 +261,7 @@ class RepNet(nn.Module):
             for k, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
         )
         if output_scale == "auto":
-            probe = data if data is not None else _domain_probe(self.domain)
+            probe = data if data is not None else domain_probe(self.domain)
             calibrate_output_scale(self, probe.to(dtype), output_std, generator)
         else:
             with torch.no_grad():
@@ -246,7 +286,16 @@ class RepNet(nn.Module):
         return f"activation={self.activation_name}, s0={self.s0}, placement={self.placement}, variant={self.variant}"
 
 
-def _domain_probe(box: Box, n_total: int = 4096) -> torch.Tensor:
+def data_box(data: torch.Tensor) -> Box:
+    """The bounding box of points (n, d), each side of positive length."""
+    lo, hi = data.min(dim=0).values.tolist(), data.max(dim=0).values.tolist()
+    if not all(b > a for a, b in zip(lo, hi, strict=True)):
+        fail("data", "points spanning a box of positive length along every axis", _Described(f"lo={lo}, hi={hi}"))
+    return Box(tuple(lo), tuple(hi))
+
+
+def domain_probe(box: Box, n_total: int = 4096) -> torch.Tensor:
+    """About ``n_total`` points of a uniform grid of ``box``, ends included: where outputs are calibrated."""
     per_dim = max(2, int(round(n_total ** (1.0 / box.dim))))
     return uniform_grid(box, per_dim, endpoint=True)
 

@@ -16,6 +16,7 @@ Small kernels: :func:`ntk_spectrum` (symmetrise, ``torch.linalg.eigh`` in float6
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,16 @@ class NTKSpectrum(Result):
     spectral_centroid: np.ndarray | None = Result.array_field(("n",), optional=True)
     method: str = "eigh"
     n_products: int = 0
+
+    def _headline(self) -> list[tuple[str, Any]]:
+        """λ_1 and λ_n (largest and smallest computed) and, on a grid, the top eigenvector's frequency."""
+        n = len(self.eigenvalues)
+        if n == 0:
+            return []
+        items: list[tuple[str, Any]] = [("λ_1", self.eigenvalues[0]), (f"λ_{n}", self.eigenvalues[-1])]
+        if self.dominant_frequency is not None:
+            items.append(("top mode frequency", self.dominant_frequency[0]))
+        return items
 
     def to_frame(self) -> pd.DataFrame:
         """One row per eigenpair: rank (1 = largest), eigenvalue, and the frequencies when known."""

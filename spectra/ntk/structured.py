@@ -76,16 +76,18 @@ class LayerCall:
 def _dense_factors(call: LayerCall, delta: torch.Tensor) -> list[Factor]:
     module = call.module
     weight_scale, bias_scale = (module.weight_scale, module.bias_scale) if isinstance(module, Dense) else (1.0, 1.0)
+    inputs = module.normalise(call.inputs) if isinstance(module, Dense) else call.inputs  # what W multiplies
     columns = []
     if "weight" in call.trainable:
-        columns.append(weight_scale * call.inputs)
+        columns.append(weight_scale * inputs)
     if "bias" in call.trainable:
         columns.append(torch.full_like(call.inputs[:, :1], bias_scale))
     return [Factor(torch.cat(columns, dim=1), delta)]
 
 
 def _replayer_factors(call: LayerCall, delta: torch.Tensor) -> list[Factor]:
-    direction, offset, scale = (call.tensors[k] for k in ("direction", "offset", "scale"))
+    direction, offset, log_scale = (call.tensors[k] for k in ("direction", "offset", "log_scale"))
+    scale = log_scale.exp()
     norm = direction.norm(dim=1)
     projection = call.inputs @ (direction / norm[:, None]).T  # v_i·x, (n, width)
     scale_per_neuron = scale.expand(direction.shape[0])
@@ -96,8 +98,8 @@ def _replayer_factors(call: LayerCall, delta: torch.Tensor) -> list[Factor]:
         factors.append(Factor(None, weighted * projection[:, None, :], sign=-1.0))
     if "offset" in call.trainable:
         factors.append(Factor(None, -delta * scale_per_neuron))
-    if "scale" in call.trainable:
-        gradient = delta * (projection - offset)[:, None, :]
+    if "log_scale" in call.trainable:  # ∂z/∂(log s) = s (v·x - p)
+        gradient = delta * (scale_per_neuron * (projection - offset))[:, None, :]
         factors.append(Factor(None, gradient if scale.numel() > 1 else gradient.sum(dim=2, keepdim=True)))
     return factors
 
@@ -127,7 +129,7 @@ Rule = Callable[[LayerCall, torch.Tensor], list[Factor]]
 RULES: dict[type[nn.Module], tuple[frozenset[str], Rule]] = {
     Dense: (frozenset({"weight", "bias"}), _dense_factors),
     nn.Linear: (frozenset({"weight", "bias"}), _dense_factors),
-    RepLayer: (frozenset({"direction", "offset", "scale"}), _replayer_factors),
+    RepLayer: (frozenset({"direction", "offset", "log_scale"}), _replayer_factors),
     FourierFeatures: (frozenset({"frequencies"}), _fourier_features_factors),
     TwoLayerFourierNet: (frozenset({"frequencies", "a", "b"}), _two_layer_factors),
 }

@@ -1,6 +1,11 @@
-"""Partition points and activation regions of ReLU networks (reference/diagnostics.md, section C)."""
+"""Partition points and activation regions of piecewise-linear networks (reference/diagnostics.md, section C).
+
+The toolkit's own networks take fast paths; any other torch module the generic path of
+:mod:`spectra.partition.capture` (see :mod:`spectra.partition.network` for what is supported).
+"""
 
 from spectra.partition.breakpoints import Breakpoints, breakpoints_1d
+from spectra.partition.capture import NumericalPathWarning
 from spectra.partition.patterns import (
     NeuronActivity,
     activation_patterns,
@@ -19,6 +24,7 @@ from spectra.partition.regions import Regions2D, SampledRegions, regions_2d, reg
 __all__ = [
     "Breakpoints",
     "NeuronActivity",
+    "NumericalPathWarning",
     "PartitionPoints",
     "PartitionRecorder",
     "Regions2D",

@@ -1,4 +1,4 @@
-"""Breakpoints of a network along a segment: exact for ReLU networks, numerical for encoded inputs.
+"""Breakpoints of a network along a segment: exact for piecewise-linear networks, numerical otherwise.
 
 Segment conventions. The input runs along x(t) = origin + t·u, |u| = 1, for t in [start, stop], so
 t is arc length and densities are per unit length of input space:
@@ -25,6 +25,15 @@ inside the interval are added to the sorted set of breakpoints, the layer's patt
 midpoint of every new interval, and (α, β) ← mask ⊙ (W_l α + b_l, W_l β) feed the next layer. Float64
 throughout; roots closer than 1e-12 of the segment scale are merged.
 
+Generic exact method (any piecewise-linear torch module, :mod:`spectra.partition.capture`). The
+"layers" are the recorded piecewise-linear calls in forward order and the "neurons" their units.
+Call l is affine on every interval the calls before it leave, so one forward pass with a JVP along
+the segment at the interval midpoints gives each unit's value and slope there, hence z = za + zb t
+on the interval; the roots split the intervals as above (a pooling window is cut competitor by
+competitor). A last pass gives df/dt at the midpoints and f at the edges, and checks that f is
+affine on every interval (up to 1e-8 of its scale), which catches operations nobody recognised.
+About one forward pass per call, batched over intervals.
+
 Numerical method (Fourier-feature or positional-encoding inputs, or smooth activations): the first
 pre-activations are sums of sinusoids in t, so every pre-activation is evaluated on a uniform grid of
 ``n_grid`` points, each sign change is bracketed by two grid points and refined with Brent's method
@@ -32,11 +41,15 @@ pre-activations are sums of sinusoids in t, so every pre-activation is evaluated
 Two roots of one neuron inside one grid cell are missed: the result says ``exact=False``. One-sided
 slopes at a root are the derivatives at the root with the activation patterns of the intervals on
 either side. For tanh or sin networks the roots are the centres of the transitions and there are no
-slope jumps (no function breakpoints).
+slope jumps (no function breakpoints). On the generic path the units are those of the capture module
+(smooth activations: their input; sin/cos encoders have none) and the one-sided slopes are
+derivatives at ``NUDGE`` (1e-10) of the segment scale either side of each edge, within about
+NUDGE · |f''| of the limits.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,11 +66,20 @@ from spectra._validation import (
     check_positive_int,
     fail,
 )
-from spectra.partition.network import affine_maps, encoder_arrays, require_relu, unpack
+from spectra.partition.capture import (
+    NumericalPathWarning,
+    TracedModel,
+    affine_elements,
+    n_stages,
+    stage_neurons,
+    stage_units,
+)
+from spectra.partition.network import affine_maps, encoder_arrays, require_relu, toolkit_architecture
 from spectra.partition.roots import brent
 from spectra.results import Result
 
 METHODS = ("auto", "exact", "numerical")
+NUDGE = 1e-10  # generic numerical path: one-sided slopes are read this fraction of the segment scale off an edge
 Maps = list[tuple[np.ndarray, np.ndarray]]
 Encoder = tuple[np.ndarray, np.ndarray] | None  # (B, a) of a FourierFeatures encoder
 Events = list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # per layer: (t, layer, neuron) of state changes
@@ -215,27 +237,70 @@ def _flips(edges: np.ndarray, on: np.ndarray, layer: int) -> tuple[np.ndarray, n
     return edges[1 + k], np.full(len(k), layer), neuron
 
 
+def _refine(edges: np.ndarray, za: np.ndarray, zb: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split the intervals at the roots of the units z = za + zb·t (one row per interval, affine on it).
+
+    Returns the new edges, the old interval holding each new one, and the units' states z > 0 at
+    the midpoint of every new interval (constant on it, since every root is now an edge).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        roots = -za / zb
+    inside = (zb != 0) & (roots > edges[:-1, None] + eps) & (roots < edges[1:, None] - eps)
+    new_edges = _merge(np.concatenate([edges, roots[inside]]), eps)
+    middle = (new_edges[:-1] + new_edges[1:]) / 2
+    parent = np.clip(np.searchsorted(edges, middle, side="right") - 1, 0, len(edges) - 2)
+    return new_edges, parent, za[parent] + zb[parent] * middle[:, None] > 0
+
+
 def _exact(maps: Maps, segment: Segment, eps: float) -> Pieces:
     edges = np.array([segment.start, segment.stop])
     alpha, beta = segment.origin[None, :], segment.direction[None, :]
     events = []
     for layer, (weight, bias) in enumerate(maps[:-1]):
         za, zb = alpha @ weight.T + bias, beta @ weight.T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            roots = -za / zb
-        inside = (zb != 0) & (roots > edges[:-1, None] + eps) & (roots < edges[1:, None] - eps)
-        new_edges = _merge(np.concatenate([edges, roots[inside]]), eps)
-        middle = (new_edges[:-1] + new_edges[1:]) / 2
-        parent = np.clip(np.searchsorted(edges, middle, side="right") - 1, 0, len(edges) - 2)
-        za, zb = za[parent], zb[parent]
-        on = za + zb * middle[:, None] > 0
-        events.append(_flips(new_edges, on, layer))
-        alpha, beta, edges = np.where(on, za, 0.0), np.where(on, zb, 0.0), new_edges
+        edges, parent, on = _refine(edges, za, zb, eps)
+        events.append(_flips(edges, on, layer))
+        alpha, beta = np.where(on, za[parent], 0.0), np.where(on, zb[parent], 0.0)
     weight, bias = maps[-1]
     oa, ob = alpha @ weight.T + bias, beta @ weight.T
     values = np.concatenate([oa + ob * edges[:-1, None], oa[-1:] + ob[-1:] * edges[-1]])
     left, right = ob[:-1], ob[1:]
     return edges, events, ob, values, left, right
+
+
+def _generic_exact(net: TracedModel, segment: Segment, n_calls: int, eps: float) -> Pieces:
+    """Exact pieces of any piecewise-linear module (module docstring, generic path)."""
+    direction = segment.direction[None, :]
+    edges = np.array([segment.start, segment.stop])
+    events = []
+    for layer in range(n_calls):
+        middle = (edges[:-1] + edges[1:]) / 2
+        call = net.run(segment.points(middle), direction, stop_after=layer).calls[layer]
+        coefficients = affine_elements(call, middle[:, None])  # (intervals, units, k, [z at t = 0, dz/dt])
+        units, k = coefficients.shape[1:3]
+        for stage in range(n_stages(k)):
+            middle = (edges[:-1] + edges[1:]) / 2
+            unit = stage_units(coefficients, stage, middle[:, None])
+            edges, parent, on = _refine(edges, unit[..., 0], unit[..., 1], eps)
+            t, layers, column = _flips(edges, on, layer)
+            events.append((t, layers, stage_neurons(units, k, stage)[column]))
+            coefficients = coefficients[parent]
+    middle = (edges[:-1] + edges[1:]) / 2
+    final = net.run(segment.points(np.concatenate([middle, edges])), direction)
+    f_middle, slopes = final.output[: len(middle)], final.output_tangent[: len(middle), :, 0]
+    values = final.output[len(middle) :]
+    # Safety net for operations nobody recognised: f must be affine on every interval, up to rounding.
+    predicted = [f_middle + slopes * (edges[:-1] - middle)[:, None], f_middle + slopes * (edges[1:] - middle)[:, None]]
+    error = max(np.abs(predicted[0] - values[:-1]).max(), np.abs(predicted[1] - values[1:]).max())
+    scale = np.abs(values).max() + np.abs(slopes).max() * segment.length
+    if not error <= 1e-8 * scale:
+        fail(
+            "model",
+            "a piecewise-linear model (an operation the partition analysis does not recognise bends f: see "
+            "spectra.partition.capture; method='numerical' finds the kinks of the recognised ones)",
+            f"f off its affine piece by {error:.3g} (scale {scale:.3g})",
+        )
+    return edges, events, slopes, values, slopes[:-1], slopes[1:]
 
 
 def _inputs(encoder: Encoder, segment: Segment, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -276,33 +341,46 @@ def _propagate(
     return zs, a @ weight.T + bias, da @ weight.T
 
 
-def _numerical(maps: Maps, activation: str, encoder: Encoder, segment: Segment, eps: float, n_grid: int) -> Pieces:
-    def along(t: np.ndarray, **options: object) -> tuple[list[np.ndarray], np.ndarray | None, np.ndarray | None]:
-        return _propagate(maps, activation, *_inputs(encoder, segment, t), **options)
+def _numerical_edges(
+    units: Callable[[np.ndarray, int], list[np.ndarray]], segment: Segment, eps: float, n_grid: int
+) -> tuple[np.ndarray, Events, list[np.ndarray]]:
+    """Roots of every unit (sign changes on the grid refined by Brent's method) as edges, with the events.
 
+    ``units(t, last)`` gives the pre-activations (n, width) of every layer at t, at least up to layer
+    ``last`` (-1: all layers). Returns the edges, the events and each layer's states at the interval midpoints.
+    """
     grid = np.linspace(segment.start, segment.stop, n_grid)
-    cells, layers, neurons = [], [], []
-    for layer, z in enumerate(along(grid)[0]):
+    cells, layers, neurons = [np.zeros(0, dtype=int)], [np.zeros(0, dtype=int)], [np.zeros(0, dtype=int)]
+    zs = units(grid, -1)
+    for layer, z in enumerate(zs):
         cell, neuron = np.nonzero((z[1:] > 0) != (z[:-1] > 0))
         cells.append(cell)
         layers.append(np.full(len(cell), layer))
         neurons.append(neuron)
     cell, layer, neuron = np.concatenate(cells), np.concatenate(layers), np.concatenate(neurons)
 
-    offsets = np.concatenate([[0], np.cumsum([w.shape[0] for w, _ in maps[:-1]])])
+    offsets = np.concatenate([[0], np.cumsum([z.shape[1] for z in zs])])
 
     def preactivation(t: np.ndarray, index: np.ndarray) -> np.ndarray:
         """z of neuron (layer[k], neuron[k]) at t[j], for the brackets k = index[j]."""
-        zs = along(t, stop=int(layer[index].max()))[0]
-        return np.concatenate(zs, axis=1)[np.arange(len(t)), offsets[layer[index]] + neuron[index]]
+        every = np.concatenate(units(t, int(layer[index].max())), axis=1)
+        return every[np.arange(len(t)), offsets[layer[index]] + neuron[index]]
 
     roots = brent(preactivation, grid[cell], grid[cell + 1]) if len(cell) else np.zeros(0)
     roots = roots[(roots > segment.start + eps) & (roots < segment.stop - eps)]
     edges = _merge(np.concatenate([[segment.start, segment.stop], roots]), eps)
-    middle = (edges[:-1] + edges[1:]) / 2
-    zs, _, slopes = along(middle)
-    on = [z > 0 for z in zs]
-    events = [_flips(edges, pattern, layer) for layer, pattern in enumerate(on)]
+    on = [z > 0 for z in units((edges[:-1] + edges[1:]) / 2, -1)]
+    return edges, [_flips(edges, pattern, index) for index, pattern in enumerate(on)], on
+
+
+def _numerical(maps: Maps, activation: str, encoder: Encoder, segment: Segment, eps: float, n_grid: int) -> Pieces:
+    def along(t: np.ndarray, **options: object) -> tuple[list[np.ndarray], np.ndarray | None, np.ndarray | None]:
+        return _propagate(maps, activation, *_inputs(encoder, segment, t), **options)
+
+    edges, events, on = _numerical_edges(
+        lambda t, last: along(t, stop=last if last >= 0 else None)[0], segment, eps, n_grid
+    )
+    slopes = along((edges[:-1] + edges[1:]) / 2)[2]
     values = along(edges)[1]
     if activation == "relu":
         inner = edges[1:-1]
@@ -311,6 +389,25 @@ def _numerical(maps: Maps, activation: str, encoder: Encoder, segment: Segment, 
     else:  # smooth activations: df/dt is continuous, no slope jumps
         left = right = np.zeros((len(edges) - 2, values.shape[1]))
     return edges, events, slopes, values, left, right
+
+
+def _generic_numerical(net: TracedModel, segment: Segment, eps: float, n_grid: int) -> Pieces:
+    """Numerical pieces of any module (module docstring, generic path)."""
+    direction = segment.direction[None, :]
+
+    def units(t: np.ndarray, _last: int) -> list[np.ndarray]:
+        return [call.units()[0] for call in net.run(segment.points(t), direction).unit_calls()]
+
+    edges, events, _ = _numerical_edges(units, segment, eps, n_grid)
+    middle, inner = (edges[:-1] + edges[1:]) / 2, edges[1:-1]
+    # One-sided slopes: derivatives just either side of each edge (within NUDGE · |f''| of the limits).
+    nudge = NUDGE * max(abs(segment.start), abs(segment.stop), segment.length)
+    final = net.run(segment.points(np.concatenate([middle, edges, inner - nudge, inner + nudge])), direction)
+    slopes = final.output_tangent[:, :, 0]
+    n, k = len(middle), len(inner)
+    values = final.output[n : n + len(edges)]
+    left, right = slopes[n + len(edges) : n + len(edges) + k], slopes[n + len(edges) + k :]
+    return edges, events, slopes[:n], values, left, right
 
 
 def breakpoints_1d(
@@ -322,61 +419,120 @@ def breakpoints_1d(
     method: str = "auto",
     tol: float | None = None,
     n_grid: int | None = None,
+    engine: str = "auto",
 ) -> Breakpoints:
     """Breakpoints of ``model`` along the segment given by ``a``, ``b`` and ``direction`` (module docstring).
 
     Parameters
     ----------
     model:
-        An MLP, RepNet or FourierFeatureMLP (spectra.models).
+        Any torch module mapping (n, d) inputs to (n, ...) outputs. The toolkit's MLP, RepNet and
+        FourierFeatureMLP take their fast path; any other module the generic path.
     a, b, direction:
         The interval [a, b] for a scalar input; the points a and b in d-D; or numbers a < b and a
         direction vector (x(t) = t·direction/|direction|).
     method:
-        ``"exact"`` (ReLU on raw coordinates), ``"numerical"`` (grid bracketing refined by Brent's
-        method; any activation or encoder) or ``"auto"`` (exact for ReLU on raw coordinates,
-        numerical for encoded inputs; tanh and sin networks must ask for ``"numerical"``).
+        ``"exact"`` (piecewise-linear networks on raw coordinates), ``"numerical"`` (grid bracketing
+        refined by Brent's method; any activation or encoder) or ``"auto"``: exact where possible.
+        For the toolkit's own classes, auto is numerical for encoded inputs and refuses tanh and sin
+        networks (ask for ``"numerical"``); for other modules, auto takes the numerical path when a
+        smooth operation is present and says so with a :class:`NumericalPathWarning` naming it.
     tol:
         Slope-jump threshold of function breakpoints (default 1e-9 · max |df/dt| on the segment).
     n_grid:
         Grid points of the numerical method (default max(8193, 16 · neurons + 1)).
+    engine:
+        ``"auto"`` (the toolkit's fast path for its own classes, the generic path otherwise),
+        ``"toolkit"`` or ``"generic"`` (any module, including the toolkit's own).
 
     Returns a :class:`Breakpoints`: activation breakpoints (t, layer, neuron), function breakpoints
     and their slope jumps, number of pieces and density per unit length; ``exact`` and ``method``
     say how they were found.
     """
-    architecture = unpack(model)
+    architecture = toolkit_architecture(model, engine)
     check_choice("method", method, METHODS)
     if tol is not None:
         tol = check_positive_float("tol", tol, allow_zero=True)
+    if architecture is None:
+        return _generic_breakpoints(model, a, b, direction, method, tol, n_grid)
     segment = make_segment(architecture.in_features, a, b, direction)
     if method == "auto" and architecture.activation != "relu":
         require_relu(architecture, "breakpoints_1d(method='auto')", "method='numerical'")
     exact = method == "exact" or (method == "auto" and architecture.encoder is None)
     maps = affine_maps(architecture)
-    eps = 1e-12 * max(abs(segment.start), abs(segment.stop), segment.length)
+    eps = _resolution(segment)
     if exact:
         require_relu(architecture, "exact breakpoints", "breakpoints_1d(model, a, b, method='numerical')")
-        edges, events, slopes, values, left, right = _exact(maps, segment, eps)
+        pieces = _exact(maps, segment, eps)
         description = "exact (ReLU, affine pieces propagated layer by layer, float64)"
     else:
-        if n_grid is None:
-            n_grid = max(8193, 16 * architecture.n_neurons + 1)
-        if check_positive_int("n_grid", n_grid) < 2:
-            fail("n_grid", "at least 2 grid points", n_grid)
         inputs = architecture.in_features if architecture.encoder is None else architecture.encoder.out_features
-        check_memory(
-            "n_grid",
-            n_grid,
-            4 * n_grid * (architecture.n_neurons + inputs) * 8,
-            subject=f"the pre-activations of {architecture.n_neurons} neurons on {n_grid} grid points",
-            advice="use a coarser grid (n_grid)",
-        )
+        n_grid = _grid_size(n_grid, architecture.n_neurons, inputs)
         encoder = encoder_arrays(architecture.encoder) if architecture.encoder is not None else None
-        edges, events, slopes, values, left, right = _numerical(
-            maps, architecture.activation, encoder, segment, eps, n_grid
-        )
+        pieces = _numerical(maps, architecture.activation, encoder, segment, eps, n_grid)
         description = f"numerical (sign changes on a {n_grid}-point grid refined by Brent's method; may miss roots)"
+    return _result(pieces, segment, architecture.n_neurons, tol, exact, description)
+
+
+def _resolution(segment: Segment) -> float:
+    """Roots closer than this are merged: 1e-12 of the segment's scale."""
+    return 1e-12 * max(abs(segment.start), abs(segment.stop), segment.length)
+
+
+def _grid_size(n_grid: int | None, n_neurons: int, inputs: int) -> int:
+    """The numerical method's grid: the default, or ``n_grid`` checked (at least 2 points, fits in memory)."""
+    if n_grid is None:
+        n_grid = max(8193, 16 * n_neurons + 1)
+    if check_positive_int("n_grid", n_grid) < 2:
+        fail("n_grid", "at least 2 grid points", n_grid)
+    check_memory(
+        "n_grid",
+        n_grid,
+        4 * n_grid * (n_neurons + inputs) * 8,
+        subject=f"the pre-activations of {n_neurons} neurons on {n_grid} grid points",
+        advice="use a coarser grid (n_grid)",
+    )
+    return n_grid
+
+
+def _generic_breakpoints(
+    model: nn.Module, a: object, b: object, direction: object | None, method: str, tol: float | None, n_grid: int | None
+) -> Breakpoints:
+    """:func:`breakpoints_1d` of any module: layers are its recorded calls with units (capture docstring)."""
+    inputs = as_real_array("direction" if direction is not None else "a", direction if direction is not None else a)
+    segment = make_segment(inputs.size, a, b, direction)
+    net = TracedModel(model)
+    probe = net.run(segment.points(np.array([(segment.start + segment.stop) / 2])), segment.direction[None, :])
+    blocker = probe.blocker()
+    n_units = sum(call.n_units for call in probe.unit_calls())
+    if method == "exact" and blocker is not None:
+        fail(
+            "model",
+            f"a piecewise-linear model for exact breakpoints ({blocker.describe()} is smooth; use method='numerical')",
+            f"{type(model).__name__} with {blocker.name}",
+        )
+    exact = method == "exact" or (method == "auto" and blocker is None)
+    eps = _resolution(segment)
+    if exact:
+        pieces = _generic_exact(net, segment, len(probe.calls), eps)
+        description = "exact (generic: affine pieces from forward passes and JVPs, operation by operation, float64)"
+    else:
+        n_grid = _grid_size(n_grid, n_units, segment.origin.size)
+        pieces = _generic_numerical(net, segment, eps, n_grid)
+        reason = f"{blocker.describe()} is not piecewise linear; " if blocker is not None else ""
+        description = (
+            f"numerical (generic: {reason}sign changes on a {n_grid}-point grid refined by Brent's method; "
+            "may miss roots)"
+        )
+        if method == "auto":
+            warnings.warn(f"breakpoints_1d: {description}", NumericalPathWarning, stacklevel=3)
+    return _result(pieces, segment, n_units, tol, exact, description)
+
+
+def _result(
+    pieces: Pieces, segment: Segment, n_neurons: int, tol: float | None, exact: bool, description: str
+) -> Breakpoints:
+    edges, events, slopes, values, left, right = pieces
     if tol is None:
         tol = 1e-9 * float(np.abs(slopes).max(initial=0.0))
     jump = right - left
@@ -396,7 +552,7 @@ def breakpoints_1d(
         direction=segment.direction,
         start=segment.start,
         stop=segment.stop,
-        n_neurons=architecture.n_neurons,
+        n_neurons=n_neurons,
         tol=tol,
         exact=exact,
         method=description,

@@ -1,6 +1,23 @@
-"""A network read as a stack of affine maps and activations: what the partition analyses see.
+"""Which path reads a model's partition, and the toolkit's own networks as stacks of affine maps.
 
-Every network of :mod:`spectra.models` with a partition is, after an optional input encoder γ,
+Supported models. Every partition function takes any ``torch.nn.Module`` that maps inputs (n, d) to
+outputs (n, ...), sample by sample:
+
+- the toolkit's MLP, RepNet and FourierFeatureMLP (below) take a fast path that reads their weights
+  (``engine="toolkit"``);
+- any other module takes the generic path (``engine="generic"``, also available for the toolkit's
+  own), which reads the model's own forward pass, operation by operation
+  (:mod:`spectra.partition.capture`). It is exact for networks built from affine maps (Linear,
+  Conv1d/Conv2d, BatchNorm in eval mode, skip connections, reshapes) and the piecewise-linear
+  activations ReLU, LeakyReLU, PReLU, hard-tanh/ReLU6, hardsigmoid, clamp, abs, maximum/minimum and
+  max-pooling, called as modules or functions. Smooth activations (tanh, GELU, SiLU, sigmoid, ...),
+  sin/cos encoders and LayerNorm (not piecewise linear: it divides by a norm of the input) make it
+  numerical, and say so. Its "layers" are the recorded operations in forward order and its
+  "neurons" their units (one per element; see the capture module for hard-tanh and max-pooling).
+
+:func:`partition_points` (first-layer hyperplanes) exists only for the toolkit's own networks.
+
+The toolkit's networks. Every network of :mod:`spectra.models` with a partition is, after an optional input encoder γ,
 
     z^(0) = W_0 γ(x) + b_0,   z^(l) = W_l σ(z^(l-1)) + b_l  (l = 1..D-1),   f(x) = W_D σ(z^(D-1)) + b_D,
 
@@ -27,11 +44,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectra._validation import check_model, fail
+from spectra._validation import check_choice, check_model, fail
 from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet
 from spectra.models.layers import check_input, get_activation
 
 SUPPORTED = "an MLP, RepNet or FourierFeatureMLP (spectra.models)"
+ENGINES = ("auto", "toolkit", "generic")
+TOOLKIT_MODELS = (MLP, RepNet, FourierFeatureMLP)
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,19 @@ def unpack(model: nn.Module) -> Architecture:
             model.encoder, inner.hidden, inner.output, inner.activation, model.in_features, inner.first_weight_bias
         )
     fail("model", SUPPORTED, type(model).__name__, TypeError)
+
+
+def toolkit_architecture(model: nn.Module, engine: str = "auto") -> Architecture | None:
+    """The :class:`Architecture` for the toolkit's fast path, or None when ``model`` takes the generic path.
+
+    ``engine="auto"`` chooses the fast path for the toolkit's own classes; ``"toolkit"`` requires one
+    (a TypeError otherwise); ``"generic"`` takes the generic path for any module.
+    """
+    check_choice("engine", engine, ENGINES)
+    check_model("model", model)
+    if engine == "toolkit" or (engine == "auto" and isinstance(model, TOOLKIT_MODELS)):
+        return unpack(model)
+    return None
 
 
 def affine_maps(architecture: Architecture) -> list[tuple[np.ndarray, np.ndarray]]:

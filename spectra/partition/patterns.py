@@ -22,6 +22,7 @@ Tensors stay on the model's device; inputs are converted to the model's device a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,9 +68,14 @@ def count_patterns(model: nn.Module, x: torch.Tensor, *, chunk_size: int = 65536
     """Number of distinct activation patterns over the samples ``x`` (a lower bound on the regions used)."""
     x = _samples(model, x)
     chunk_size = check_positive_int("chunk_size", chunk_size)
+    return count_distinct(lambda chunk: activation_patterns(model, chunk), x, chunk_size)
+
+
+def count_distinct(patterns: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, chunk_size: int) -> int:
+    """Number of distinct rows of the boolean ``patterns(chunk)`` (n, N) over ``x``, ``chunk_size`` rows at a time."""
     distinct = None
     for start in range(0, len(x), chunk_size):
-        rows = _unique_rows(pack_patterns(activation_patterns(model, x[start : start + chunk_size])))
+        rows = _unique_rows(pack_patterns(patterns(x[start : start + chunk_size])))
         distinct = rows if distinct is None else _unique_rows(torch.cat([distinct, rows]))
     return int(len(distinct))
 

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
-from spectra._validation import fail
+from spectra._validation import check_model, fail
 from spectra.domain import BoxLike, as_box
-from spectra.partition.network import affine_maps, unpack
+from spectra.partition.network import TOOLKIT_MODELS, affine_maps, unpack
 from spectra.results import Result
 
 
@@ -72,10 +72,20 @@ class PartitionPoints(Result):
 def partition_points(model: nn.Module) -> PartitionPoints:
     """Partition points x_i = -b_i / w_i (1-D) or hyperplanes n_i·x = o_i (d-D) of the first hidden layer.
 
-    ``model`` is an MLP or a RepNet (ReLU or tanh). A FourierFeatureMLP has no first-layer
-    hyperplanes (its pre-activations are sums of sinusoids): use
-    ``breakpoints_1d(model, a, b, method="numerical")`` for it.
+    ``model`` is an MLP or a RepNet (ReLU or tanh): the first layer's weights are read directly. A
+    FourierFeatureMLP has no first-layer hyperplanes (its pre-activations are sums of sinusoids): use
+    ``breakpoints_1d(model, a, b, method="numerical")`` for it. Other torch modules are refused with a
+    TypeError that points to :func:`breakpoints_1d` and :func:`regions_2d`, which take any network.
     """
+    check_model("model", model)
+    if not isinstance(model, TOOLKIT_MODELS):
+        fail(
+            "model",
+            "an MLP or RepNet (spectra.models) for first-layer partition points; for any piecewise-linear torch "
+            "module use breakpoints_1d(model, a, b) (kinks along a segment) or regions_2d(model, box)",
+            type(model).__name__,
+            TypeError,
+        )
     architecture = unpack(model)
     if architecture.encoder is not None:
         fail(

@@ -10,12 +10,15 @@ At every snapshot it records scalars (the same keys at every call, as ``fit`` re
   raw coordinates), or the lower bound of :func:`regions_2d_sampled` on an ``n_grid`` × ``n_grid`` grid
   when ``method="sampled"`` or the network is not exact-capable.
 
-The domain defaults to the bounding box of the training inputs at the first snapshot; it is then
+Any torch module works: the toolkit's own networks take their fast path, other modules the generic
+path (:mod:`spectra.partition.capture`; exact when piecewise linear, else numerical in 1-D and
+sampled in 2-D). The domain defaults to the bounding box of the training inputs at the first snapshot; it is then
 kept (and saved in checkpoints) so that every record measures the same window.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +28,8 @@ from torch import nn
 from spectra._validation import check_choice, fail
 from spectra.domain import Box, BoxLike, as_box
 from spectra.partition.breakpoints import breakpoints_1d
-from spectra.partition.network import unpack
+from spectra.partition.capture import NumericalPathWarning, TracedModel
+from spectra.partition.network import toolkit_architecture
 from spectra.partition.regions import check_sampling_grid, regions_2d, regions_2d_sampled
 from spectra.training import Recorder, Snapshot
 
@@ -46,16 +50,20 @@ class PartitionRecorder(Recorder):
         self.name = name
 
     def record(self, model: nn.Module, snapshot: Snapshot) -> dict[str, float]:
-        architecture = unpack(model)
+        architecture = toolkit_architecture(model)
         if self.box is None:
             x = snapshot.x.detach().cpu().numpy()
             self.box = Box(tuple(x.min(axis=0).tolist()), tuple(x.max(axis=0).tolist()))
-        if self.box.dim != architecture.in_features:
-            fail("domain", f"a box in {architecture.in_features} dimension(s), like the model's input", self.box)
+        in_features = architecture.in_features if architecture is not None else int(snapshot.x.shape[-1])
+        if self.box.dim != in_features:
+            fail("domain", f"a box in {in_features} dimension(s), like the model's input", self.box)
         if self.box.dim == 1:
-            # Smooth activations have no kinks: count their transition centres numerically.
-            method = "auto" if architecture.activation == "relu" else "numerical"
-            found = breakpoints_1d(model, self.box.lo[0], self.box.hi[0], method=method)
+            # Smooth activations have no kinks: count their transition centres numerically (the generic
+            # path's auto method does so itself; its warning would repeat at every snapshot).
+            method = "auto" if architecture is None or architecture.activation == "relu" else "numerical"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NumericalPathWarning)
+                found = breakpoints_1d(model, self.box.lo[0], self.box.hi[0], method=method)
             return {
                 "breakpoints": float(found.n_breakpoints),
                 "density": found.density,
@@ -64,7 +72,11 @@ class PartitionRecorder(Recorder):
             }
         if self.box.dim != 2:
             fail("model", "a network with 1 or 2 inputs for PartitionRecorder", f"{self.box.dim} inputs")
-        exact_capable = architecture.activation == "relu" and architecture.encoder is None
+        if architecture is not None:
+            exact_capable = architecture.activation == "relu" and architecture.encoder is None
+        else:
+            centre = np.array([[(lo + hi) / 2 for lo, hi in zip(self.box.lo, self.box.hi, strict=True)]])
+            exact_capable = TracedModel(model).run(centre, np.eye(2)).blocker() is None
         if self.method == "auto" and exact_capable:
             return {"regions": float(regions_2d(model, self.box).count)}
         return {"regions": float(regions_2d_sampled(model, self.box, self.n_grid).count)}

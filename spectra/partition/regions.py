@@ -1,4 +1,4 @@
-"""Linear regions of a ReLU network on a rectangle: exact polygons, and the grid-sampled lower bound.
+"""Linear regions of a piecewise-linear network on a rectangle: exact polygons, and the grid-sampled lower bound.
 
 Exact partition (reference/diagnostics.md item 14). Start from the rectangle, on which the input to
 the first layer is x itself. For hidden layer l, every current region R is a convex polygon on
@@ -12,6 +12,14 @@ network is affine there: f(x) = G_R x + h_R. Every pattern region of a ReLU netw
 (the intersection of the half-spaces of its affine pre-activations), so polygons and distinct
 patterns correspond one to one: the region count is the number of distinct activation patterns
 on the rectangle.
+
+Generic path (any piecewise-linear torch module, :mod:`spectra.partition.capture`): the same cuts,
+with the recorded calls in forward order in place of layers. Call l is affine on every polygon the
+calls before it leave, so one forward pass with JVPs along both axes at the polygons' interior
+points gives each unit's affine function there (value and gradient); a pooling window is cut
+competitor by competitor. ``patterns`` holds the unit states in unit order; the affine map of each
+region comes from a last pass, and f at every vertex must follow it (up to 1e-8 of its scale),
+which catches operations nobody recognised.
 
 The polygon splitting is vectorised over all polygons (vertices in one flat array with offsets),
 so the cost is about (neurons) × (vertices) array operations.
@@ -31,8 +39,9 @@ from torch import nn
 
 from spectra._validation import check_memory, check_positive_int, fail
 from spectra.domain import Box, BoxLike, as_box
-from spectra.partition.network import affine_maps, require_relu, unpack
-from spectra.partition.patterns import count_patterns
+from spectra.partition.capture import TracedModel, affine_elements, n_stages, stage_neurons, stage_units
+from spectra.partition.network import affine_maps, require_relu, toolkit_architecture
+from spectra.partition.patterns import count_distinct, count_patterns
 from spectra.results import Result
 
 _ON_LINE = 1e-12  # |z| below this fraction of |∇z|·extent + |h| counts as on the line (extent ≥ max |x|)
@@ -40,7 +49,7 @@ _ON_LINE = 1e-12  # |z| below this fraction of |∇z|·extent + |h| counts as on
 
 @dataclass
 class Regions2D(Result):
-    """Exact linear regions of a ReLU network on a rectangle (see module docstring).
+    """Exact linear regions of a piecewise-linear network on a rectangle (see module docstring).
 
     Region k is the convex polygon ``vertices[offsets[k]:offsets[k + 1]]`` (counter-clockwise), of
     area ``areas[k]``, on which f(x) = gradients[k] x + intercepts[k] (gradients (R, c, 2),
@@ -171,40 +180,46 @@ def _split(
     return new_vertices, new_offsets, np.concatenate([row[~cut], row[cut], row[cut]])
 
 
-def regions_2d(model: nn.Module, box: BoxLike) -> Regions2D:
-    """Exact linear regions of a 2-input ReLU MLP or RepNet inside the rectangle ``box`` (module docstring).
+def _interior(vertices: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Vertex mean of every polygon (R, 2): an interior point of a convex polygon."""
+    return np.add.reduceat(vertices, offsets[:-1]) / np.diff(offsets)[:, None]
 
-    Returns a :class:`Regions2D` with the region count, the polygons, their areas, the affine map
-    (hence |∇f|) and the activation pattern of every region. For encoded inputs or smooth activations
-    use :func:`regions_2d_sampled` (a lower bound).
+
+def _cut(
+    vertices: np.ndarray, offsets: np.ndarray, slope: np.ndarray, level: np.ndarray, extent: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut the polygons along the zero line of every unit z = slope[r, i]·x + level[r, i], affine on polygon r.
+
+    Units are taken one at a time (each is affine on every piece the previous cuts leave). Returns
+    the new polygons, the old polygon holding each new one, and the units' states z > 0 at each new
+    polygon's interior point (constant on it).
     """
-    architecture = unpack(model)
-    require_relu(architecture, "exact regions", "regions_2d_sampled(model, box)")
-    if architecture.in_features != 2:
-        fail("model", "a network with 2 inputs for regions_2d", f"{architecture.in_features} input(s)")
+    row = np.arange(len(slope))
+    for i in range(slope.shape[1]):
+        vertices, offsets, row = _split(vertices, offsets, row, slope[:, i], level[:, i], extent)
+    on = np.einsum("rik,rk->ri", slope[row], _interior(vertices, offsets)) + level[row] > 0
+    return vertices, offsets, row, on
+
+
+def _rectangle(box: BoxLike) -> tuple[Box, np.ndarray, np.ndarray, float]:
+    """The checked rectangle, as one polygon (vertices, offsets), and the extent of the on-line test."""
     rectangle = as_box("box", box)
     if rectangle.dim != 2:
         fail("box", "a rectangle [(x0_lo, x0_hi), (x1_lo, x1_hi)]", rectangle)
     (x0, y0), (x1, y1) = rectangle.lo, rectangle.hi
     vertices = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
-    offsets = np.array([0, 4])
     extent = float(np.hypot(x1 - x0, y1 - y0)) + float(np.abs(vertices).max())
-    maps = affine_maps(architecture)
-    linear = np.eye(2)[None]  # (R, inputs, 2): A_R
-    constant = np.zeros((1, 2))  # (R, inputs): c_R
-    patterns = np.zeros((1, 0), dtype=bool)
-    for weight, bias in maps[:-1]:
-        slope = np.einsum("ij,rjk->rik", weight, linear)  # (R, width, 2)
-        level = constant @ weight.T + bias  # (R, width)
-        row = np.arange(len(slope))
-        for i in range(weight.shape[0]):
-            vertices, offsets, row = _split(vertices, offsets, row, slope[:, i], level[:, i], extent)
-        interior = np.add.reduceat(vertices, offsets[:-1]) / np.diff(offsets)[:, None]
-        slope, level = slope[row], level[row]
-        on = np.einsum("rik,rk->ri", slope, interior) + level > 0
-        patterns = np.concatenate([patterns[row], on], axis=1)
-        linear, constant = slope * on[:, :, None], level * on
-    weight, bias = maps[-1]
+    return rectangle, vertices, np.array([0, 4]), extent
+
+
+def _regions(
+    vertices: np.ndarray,
+    offsets: np.ndarray,
+    gradients: np.ndarray,
+    intercepts: np.ndarray,
+    patterns: np.ndarray,
+    rectangle: Box,
+) -> Regions2D:
     x, y = vertices[:, 0], vertices[:, 1]
     nxt = _next_vertex(offsets)
     areas = 0.5 * np.add.reduceat(x * y[nxt] - x[nxt] * y, offsets[:-1])
@@ -212,12 +227,92 @@ def regions_2d(model: nn.Module, box: BoxLike) -> Regions2D:
         vertices=vertices,
         offsets=offsets,
         areas=areas,
-        gradients=np.einsum("cj,rjk->rck", weight, linear),
-        intercepts=constant @ weight.T + bias,
+        gradients=gradients,
+        intercepts=intercepts,
         patterns=patterns,
         lo=rectangle.lo,
         hi=rectangle.hi,
     )
+
+
+def regions_2d(model: nn.Module, box: BoxLike, *, engine: str = "auto") -> Regions2D:
+    """Exact linear regions of a 2-input piecewise-linear network inside the rectangle ``box`` (module docstring).
+
+    ``model`` is the toolkit's ReLU MLP or RepNet (fast path) or any piecewise-linear torch module
+    (generic path; ``engine`` as in :func:`breakpoints_1d`). Returns a :class:`Regions2D` with the
+    region count, the polygons, their areas, the affine map (hence |∇f|) and the activation pattern
+    of every region. For encoded inputs or smooth activations use :func:`regions_2d_sampled` (a
+    lower bound).
+    """
+    architecture = toolkit_architecture(model, engine)
+    if architecture is None:
+        return _generic_regions(model, box)
+    require_relu(architecture, "exact regions", "regions_2d_sampled(model, box)")
+    if architecture.in_features != 2:
+        fail("model", "a network with 2 inputs for regions_2d", f"{architecture.in_features} input(s)")
+    rectangle, vertices, offsets, extent = _rectangle(box)
+    maps = affine_maps(architecture)
+    linear = np.eye(2)[None]  # (R, inputs, 2): A_R
+    constant = np.zeros((1, 2))  # (R, inputs): c_R
+    patterns = np.zeros((1, 0), dtype=bool)
+    for weight, bias in maps[:-1]:
+        slope = np.einsum("ij,rjk->rik", weight, linear)  # (R, width, 2)
+        level = constant @ weight.T + bias  # (R, width)
+        vertices, offsets, row, on = _cut(vertices, offsets, slope, level, extent)
+        patterns = np.concatenate([patterns[row], on], axis=1)
+        linear, constant = slope[row] * on[:, :, None], level[row] * on
+    weight, bias = maps[-1]
+    gradients = np.einsum("cj,rjk->rck", weight, linear)
+    return _regions(vertices, offsets, gradients, constant @ weight.T + bias, patterns, rectangle)
+
+
+def _generic_regions(model: nn.Module, box: BoxLike) -> Regions2D:
+    """:func:`regions_2d` of any piecewise-linear module, operation by operation (module docstring)."""
+    rectangle, vertices, offsets, extent = _rectangle(box)
+    net = TracedModel(model)
+    axes = np.eye(2)
+    probe = net.run(_interior(vertices, offsets), axes)
+    blocker = probe.blocker()
+    if blocker is not None:
+        fail(
+            "model",
+            f"a piecewise-linear model for exact regions ({blocker.describe()} is smooth; use "
+            "regions_2d_sampled(model, box))",
+            f"{type(model).__name__} with {blocker.name}",
+        )
+    patterns = np.zeros((1, 0), dtype=bool)
+    for layer in range(len(probe.calls)):
+        interior = _interior(vertices, offsets)
+        call = net.run(interior, axes, stop_after=layer).calls[layer]
+        coefficients = affine_elements(call, interior)  # (R, units, k, [constant, ∂/∂x0, ∂/∂x1])
+        units, k = coefficients.shape[1:3]
+        start = patterns.shape[1]
+        for stage in range(n_stages(k)):
+            unit = stage_units(coefficients, stage, _interior(vertices, offsets))
+            vertices, offsets, row, on = _cut(vertices, offsets, unit[..., 1:], unit[..., 0], extent)
+            patterns = np.concatenate([patterns[row], on], axis=1)
+            coefficients = coefficients[row]
+        # Pooling windows were cut stage by stage; store their units in unit order, like the 1-D events.
+        order = np.concatenate([stage_neurons(units, k, stage) for stage in range(n_stages(k))])
+        patterns[:, start + order] = patterns[:, start:].copy()
+    interior = _interior(vertices, offsets)
+    final = net.run(np.concatenate([interior, vertices]), axes)
+    gradients = final.output_tangent[: len(interior)]  # (R, c, 2)
+    intercepts = final.output[: len(interior)] - np.einsum("rck,rk->rc", gradients, interior)
+    # Safety net for operations nobody recognised: f at every vertex must follow its region's affine map.
+    owner = np.repeat(np.arange(len(interior)), np.diff(offsets))
+    predicted = np.einsum("vck,vk->vc", gradients[owner], vertices) + intercepts[owner]
+    values = final.output[len(interior) :]
+    error = float(np.abs(predicted - values).max())
+    scale = float(np.abs(values).max() + np.abs(gradients).max() * extent)
+    if not error <= 1e-8 * scale:
+        fail(
+            "model",
+            "a piecewise-linear model (an operation the partition analysis does not recognise bends f: see "
+            "spectra.partition.capture; regions_2d_sampled(model, box) counts the recognised units' patterns)",
+            f"f off its region's affine map by {error:.3g} (scale {scale:.3g})",
+        )
+    return _regions(vertices, offsets, gradients, intercepts, patterns, rectangle)
 
 
 def check_sampling_grid(argument: str, n: int) -> int:
@@ -235,18 +330,28 @@ def grid_cell_centres(box: Box, n: int) -> torch.Tensor:
     return torch.as_tensor(np.stack([m.reshape(-1) for m in mesh], axis=1))
 
 
-def regions_2d_sampled(model: nn.Module, box: BoxLike, n: int = 512, *, chunk_size: int = 65536) -> SampledRegions:
+def regions_2d_sampled(
+    model: nn.Module, box: BoxLike, n: int = 512, *, chunk_size: int = 65536, engine: str = "auto"
+) -> SampledRegions:
     """Distinct activation patterns at the n × n cell centres of ``box``: a lower bound on the region count.
 
-    Works for any supported network (any activation, with or without an encoder); the grid is built
-    in float64 and converted to the model's device and dtype in chunks of ``chunk_size`` points.
+    Works for any network (any activation, with or without an encoder): the toolkit's own classes
+    read their hidden pre-activations; other modules (and ``engine="generic"``) the states of the
+    units their forward pass records (:mod:`spectra.partition.capture`; smooth activations count by
+    the sign of their input). The grid is built in float64 and evaluated in chunks of ``chunk_size``.
     """
-    architecture = unpack(model)
-    if architecture.in_features != 2:
+    architecture = toolkit_architecture(model, engine)
+    if architecture is not None and architecture.in_features != 2:
         fail("model", "a network with 2 inputs for regions_2d_sampled", f"{architecture.in_features} input(s)")
     rectangle = as_box("box", box)
     if rectangle.dim != 2:
         fail("box", "a rectangle [(x0_lo, x0_hi), (x1_lo, x1_hi)]", rectangle)
     n = check_sampling_grid("n", n)
-    count = count_patterns(model, grid_cell_centres(rectangle, n), chunk_size=chunk_size)
+    grid = grid_cell_centres(rectangle, n)
+    if architecture is not None:
+        count = count_patterns(model, grid, chunk_size=chunk_size)
+    else:
+        net, direction = TracedModel(model), np.ones((1, 2))
+        chunk_size = check_positive_int("chunk_size", chunk_size)
+        count = count_distinct(lambda x: torch.as_tensor(net.run(x.numpy(), direction).patterns()), grid, chunk_size)
     return SampledRegions(count, n, rectangle.lo, rectangle.hi)

@@ -73,11 +73,13 @@ def plot_frequency_heatmap(
     vmin: float | None = None,
     vmax: float | None = None,
     cmap: str = "viridis",
+    title: str | None = None,
 ) -> Figure:
     """Heat map of a per-frequency quantity: training step (x) × frequency (y), ``values`` (steps, K).
 
     1-D frequencies are placed at their values; frequency vectors (K, d) one row each, labelled.
     ``log``: logarithmic colour scale (for errors; use ``log=False, vmin=0, vmax=1`` for amplitudes).
+    ``title``: the axes' title (default: ``label`` during training).
     """
     steps, frequencies, values = _series(steps, frequencies, values)
     fig, ax = new_figure(width=7.0, height=4.2)
@@ -90,6 +92,7 @@ def plot_frequency_heatmap(
         ax.set_yticks(rows, _labels(frequencies), fontsize="small")
     ax.set_xlabel("training step")
     ax.set_ylabel(FREQUENCY_LABEL if one_d else "frequency vector k (cycles per unit length)")
+    ax.set_title(f"{label} during training" if title is None else title)
     fig.colorbar(mesh, ax=ax, label=label)
     return fig
 

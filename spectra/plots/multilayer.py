@@ -48,12 +48,18 @@ def plot_multilayer(result: MultilayerResult) -> Figure:
                 ax.plot(result.time[d, s], result.error[d, s, :, j], color=colour, lw=0.6, alpha=0.3)
             grid, mean = _geometric_mean_curve(result.time[d], result.error[d, :, :, j])
             ax.plot(grid, mean, color=colour, lw=1.8, label=f"ξ = {k[j]:g}")
-        ax.axhline(result.settings["level"], color="0.4", ls="--", lw=0.8)
+        ax.axhline(
+            result.settings["level"],
+            color="0.4",
+            ls="--",
+            lw=0.8,
+            label=f"rate fit ends at {result.settings['level']:g}",
+        )
         ax.set_yscale("log")
         spread = f" ± {ratio[d].std(ddof=1):.2g}" if len(result.seeds) > 1 else ""
         ax.set_title(f"{TITLES.get(name, name)}: λ({low})/λ({high}) = {ratio[d].mean():.3g}{spread}", fontsize="medium")
         ax.set(xlabel=TIME_LABEL, ylabel="relative error |r̂(ξ)| / |ĝ(ξ)|")
-    axes[0].legend(fontsize="small", loc="lower left")
+    axes[0].legend(fontsize="small", loc="best")
     axes[1].sharey(axes[0])
 
     ax = axes[-1]
@@ -80,5 +86,5 @@ def plot_multilayer(result: MultilayerResult) -> Figure:
     measured = np.concatenate([result.rate.mean(1).ravel(), result.kernel_rate.mean(1).ravel()])
     ax.set_ylim(bottom=0.3 * measured[measured > 0].min())  # rho_w's far tail would squash the markers
     ax.set(xlabel=XI_LABEL, ylabel=RATE_LABEL, title="rate against frequency")
-    ax.legend(handles=handles, fontsize="x-small", loc="lower left")
+    ax.legend(handles=handles, fontsize="x-small", loc="best")
     return fig

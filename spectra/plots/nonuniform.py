@@ -76,7 +76,12 @@ def plot_nonuniform_gaps(result: NonuniformComparison) -> Figure:
     for name, key in COMPARISONS.items():
         note, colour, marker = notes[key]
         ax.plot(t, getattr(result, key)[later], color=colour, marker=marker, label=name + note)
-    ax.set(yscale="log", xlabel=T_LABEL, ylabel="relative L2 gap ‖v̂_a − v̂_b‖ / ‖v̂(·, 0)‖")
+    ax.set(
+        yscale="log",
+        xlabel=T_LABEL,
+        ylabel="relative L2 gap ‖v̂_a − v̂_b‖ / ‖v̂(·, 0)‖",
+        title="gaps between training, the equations and the kernel flow",
+    )
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize="small")
     return fig
 
@@ -90,7 +95,7 @@ def plot_data_measure(result: NonuniformComparison) -> Figure:
     left.plot(result.density_grid, result.density, color="C0", label="data density p(x)")
     left.axhline(result.c_uniform, color="C3", ls=":", label="uniform, 1/length")
     left.plot(result.x, np.zeros_like(result.x), "|", color="C0", ms=8, alpha=0.5, label=f"{len(result.x)} points")
-    left.set(xlabel=X_LABEL, ylabel="density (points per unit length / N)")
+    left.set(xlabel=X_LABEL, ylabel="density (points per unit length / N)", title="data density and target")
     target = left.twinx()
     target.plot(result.x, result.target, color="grey", lw=1.0, alpha=0.8)
     target.set_ylabel("target g(x) (grey)")
@@ -101,7 +106,7 @@ def plot_data_measure(result: NonuniformComparison) -> Figure:
     ell = 1 / (2 * result.c_uniform)
     right.plot(xi, np.abs(result.mu_hat[half]), color="C0", label="|μ̂(ξ)|, the data")
     right.plot(xi, np.abs(np.sinc(2 * ell * xi)), color="C3", ls=":", label="|μ̂(ξ)|, uniform data on the interval")
-    right.set(yscale="log", xlabel=XI_LABEL, ylabel="|μ̂(ξ)| (dimensionless)")
+    right.set(yscale="log", xlabel=XI_LABEL, ylabel="|μ̂(ξ)| (dimensionless)", title="the data measure's transform")
     right.legend(loc="upper right", fontsize="x-small")
     density = right.twinx()
     density.plot(xi, result.rho[half], color="grey", ls="--", lw=1.0)

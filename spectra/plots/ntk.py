@@ -34,8 +34,14 @@ def plot_ntk_spectrum(spectra: Spectra) -> Figure:
         rank = np.arange(1, len(spectrum.eigenvalues) + 1)
         positive = spectrum.eigenvalues > 0
         ax.plot(rank[positive], spectrum.eigenvalues[positive], marker=".", lw=1.0, label=name)
-    ax.set(xscale="log", yscale="log", xlabel="rank i (1 = largest)", ylabel="eigenvalue λ_i of Θ (output units²)")
-    ax.legend(fontsize="small")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="rank i (1 = largest)",
+        ylabel="eigenvalue λ_i of Θ (output units²)",
+        title="NTK eigenvalues by rank",
+    )
+    ax.legend(fontsize="small", loc="best")
     return fig
 
 
@@ -46,7 +52,7 @@ def plot_eigenvalue_frequency(spectra: Spectra) -> Figure:
     missing = [name for name, s in named.items() if s.dominant_frequency is None]
     if missing:
         fail("spectra", "spectra computed on a uniform grid (with eigenvector frequencies)", missing)
-    fig, ax = new_figure()
+    fig, ax = new_figure(width=7.5)  # room for the legend beside the axes
     for index, (name, spectrum) in enumerate(named.items()):
         color = f"C{index}"
         positive = spectrum.eigenvalues > 0
@@ -64,8 +70,9 @@ def plot_eigenvalue_frequency(spectra: Spectra) -> Figure:
         yscale="log",
         xlabel="eigenvector frequency ξ (cycles per unit length)",
         ylabel="eigenvalue λ of Θ (output units²)",
+        title="NTK eigenvalue against eigenvector frequency",
     )
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0))  # beside the axes: points fill them
     return fig
 
 

@@ -66,8 +66,12 @@ def plot_breakpoint_density(
         counts = np.histogram(t, bins=edges)[0]
         scale = breakpoints.n_breakpoints / max(counts.sum(), 1)
         ax.stairs(counts * scale / np.diff(edges), edges, color="gray", label="data (scaled to the same total)")
-    ax.set(xlabel="position t along the segment (input units)", ylabel="breakpoints per unit length")
-    ax.legend(fontsize="small")
+    ax.set(
+        xlabel="position t along the segment (input units)",
+        ylabel="breakpoints per unit length",
+        title="breakpoint density along the segment",
+    )
+    ax.legend(fontsize="small", loc="best")
     if local_frequency is not None:
         frequency = (
             np.asarray(local_frequency(breakpoints.positions(centres)), dtype=float).reshape(-1)

@@ -68,7 +68,7 @@ def plot_pde_network_spectra(
         ax.set_ylim(top * 1e-5, top * 2)
     label = XI_LABEL if result.cases[case]["dim"] == 1 else "ξ1 (cycles per unit length), at ξ2 = 0"
     ax.set(yscale="log", xlabel=label, ylabel="|û(ξ, t)|", title=f"{case}: residual spectrum")
-    ax.legend(loc="lower center", fontsize="small", ncols=2)
+    ax.legend(loc="best", fontsize="small", ncols=2)
     return fig
 
 
@@ -86,7 +86,7 @@ def plot_pde_gap_over_time(result: PDEComparison, case: str | None = None, *, th
             ax.fill_between(times[shown], gaps.min(axis=0)[shown], gaps.max(axis=0)[shown], color=colour, alpha=0.2)
     ax.plot(times[shown], result.kernel_gap[case][shown], color="black", ls=":", label="kernel flow (m = ∞)")
     if threshold is not None:
-        ax.axhline(threshold, color="grey", lw=0.9, ls="--", label=f"{threshold:g}")
+        ax.axhline(threshold, color="grey", lw=0.9, ls="--", label=f"reference level {threshold:g}")
     ax.set(yscale="log", xlabel=T_LABEL, ylabel=GAP_LABEL, title=f"{case}: gap to the PDE")
     ax.legend(loc="best", fontsize="small")
     return fig
@@ -139,6 +139,6 @@ def plot_pde_network_decay(result: PDEComparison, cases: Sequence[str] | None = 
             ax.plot(times, result.decay_pde[case][:, k], color=colour, lw=1.6, label=f"|ξ| = {norms[k]:.3g}, PDE")
             ax.plot(times, network[:, k], color=colour, lw=1.3, ls="--", label=f"|ξ| = {norms[k]:.3g}, network")
         ax.set(yscale="log", xlabel=T_LABEL, title=f"{case} (m = {result.widths[case][-1]})")
-        ax.legend(loc="lower left", fontsize="small")
+        ax.legend(loc="best", fontsize="small")
     axes[0][0].set_ylabel("|û(ξ, t)| / |û(ξ, 0)|")
     return fig

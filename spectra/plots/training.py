@@ -26,8 +26,7 @@ def plot_fits(histories: Mapping[str, History], *, step: int | None = None) -> F
             lw=1.2,
             label=f"{name} (step {history.steps[index]})",
         )
-    ax.set_xlabel("x")
-    ax.set_ylabel("f(x)")
+    ax.set(xlabel="x", ylabel="f(x)", title="fits on the probe points")
     ax.legend(loc="best", fontsize="small")
     return fig
 
@@ -39,7 +38,7 @@ def plot_training_curves(histories: Mapping[str, History]) -> Figure:
         ax_loss.plot(history.steps, history.loss, label=name)
         if history.probe_target is not None:
             ax_error.plot(history.steps, history.relative_l2_error(), label=name)
-    ax_loss.set(yscale="log", xlabel="step", ylabel="training loss (1/2N)Σ(f-y)²")
-    ax_error.set(yscale="log", xlabel="step", ylabel="relative L2 error on probe")
-    ax_loss.legend(fontsize="small")
+    ax_loss.set(yscale="log", xlabel="step", ylabel="training loss (1/2N)Σ(f-y)²", title="training loss")
+    ax_error.set(yscale="log", xlabel="step", ylabel="relative L2 error on probe", title="error on the probe points")
+    ax_loss.legend(fontsize="small", loc="best")
     return fig

@@ -50,13 +50,20 @@ dynamics at O(1); each breakdown is reported with ``perturbation`` = drift · �
 Width dependence (``widths``): the same comparison for the NTK-parameterised models (MLP, FF-MLP) with
 one hidden layer (where width is cheap) at several widths. In the kernel regime drift and gap fall
 like powers of the width; the fitted log-log slopes are reported (:meth:`LinearizedComparison.width_slopes`).
+
+Your own network and data: ``models`` (name -> any ``nn.Module`` with one input and one output),
+``width_models`` (name -> a factory ``width -> nn.Module`` for the width study) and ``data`` ((x, y) on
+a uniform 1-D grid, with ``settings.frequencies`` on its DFT bins) replace the built-in models and
+target; everything above applies unchanged (the built-in names stay the default).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time as timer
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,8 +74,10 @@ from torch import nn
 
 from spectra._validation import (
     _Described,
+    as_points,
     as_real_array,
     check_choice,
+    check_model,
     check_positive_float,
     check_positive_int,
     describe,
@@ -76,12 +85,15 @@ from spectra._validation import (
 )
 from spectra.domain import uniform_grid
 from spectra.fourier import frequency_error
+from spectra.fourier.grid import grid_layout
+from spectra.fourier.spectrum import bins_of
 from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, count_parameters
 from spectra.ntk import NTKRecorder, empirical_ntk, linearized_prediction, max_stable_lr, ntk_spectrum
 from spectra.results import Result, library_versions, to_jsonable
 from spectra.seeding import numpy_rng
 from spectra.targets import SumOfSines
 from spectra.training import fit
+from spectra.validate.multilayer import kernel_rates
 
 MODELS = ("MLP", "RepNet", "FF-MLP")
 WIDTH_MODELS = ("MLP", "FF-MLP")  # NTK-parameterised: their kernel converges as the width grows
@@ -312,17 +324,23 @@ class _Run:
 
 
 def _mode_eigenvalues(kernel: torch.Tensor, x: torch.Tensor, frequencies: np.ndarray) -> np.ndarray:
-    """κ_k = e_kᴴ Θ e_k with e_k(x_j) = exp(2πi k x_j) / √N (module docstring)."""
-    k = torch.as_tensor(frequencies, dtype=kernel.dtype, device=kernel.device)
-    modes = torch.exp(2j * math.pi * x.to(kernel.device) * k[None]) / math.sqrt(len(x))  # (N, K)
-    return torch.einsum("nk,nm,mk->k", modes.conj(), kernel.to(modes.dtype), modes).real.cpu().numpy()
+    """κ_k = e_kᴴ Θ e_k with e_k(x_j) = exp(2πi k x_j) / √N (module docstring): N × the rate of
+    :func:`~spectra.validate.multilayer.kernel_rates`, whose modes are not normalised."""
+    return len(x) * kernel_rates(kernel, x, frequencies)
 
 
-def _compare(model: nn.Module, x: torch.Tensor, y: torch.Tensor, settings: LinearizedSettings, progress: bool) -> _Run:
-    """Linearised prediction and real gradient-descent training of ``model`` from the same θ_0."""
-    kernel = empirical_ntk(model, x, dtype=DTYPE, progress=False).kernel
+def _compare(
+    argument: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, settings: LinearizedSettings, progress: bool
+) -> _Run:
+    """Linearised prediction and real gradient-descent training of ``model`` from the same θ_0.
+
+    ``argument`` names the model in errors (e.g. ``models['mine']``)."""
     with torch.no_grad():
         f0 = model(x)
+    if not isinstance(f0, torch.Tensor) or f0.shape != y.shape:
+        shape = tuple(f0.shape) if isinstance(f0, torch.Tensor) else type(f0).__name__
+        fail(argument, f"a module mapping the inputs {tuple(x.shape)} to outputs {tuple(y.shape)}", shape)
+    kernel = empirical_ntk(model, x, dtype=DTYPE, progress=False).kernel
     stable = max_stable_lr(kernel)
     lr = settings.lr_fraction * stable
     history = fit(
@@ -593,30 +611,100 @@ class LinearizedComparison(Result):
         return to_jsonable(out)
 
 
-def linearized_against_training(
-    settings: LinearizedSettings | None = None, *, progress: bool = True
-) -> LinearizedComparison:
-    """Run the comparison of the module docstring for every model in ``settings.models`` and the width study.
+def _user_models(argument: str, models: Any, kind: str) -> dict[str, Any]:
+    """``models`` as a dict of names to ``kind`` ("module" or "factory"), or a clear error."""
+    if not isinstance(models, Mapping) or len(models) == 0:
+        expected = "nn.Module" if kind == "module" else "factories width -> nn.Module"
+        fail(argument, f"a non-empty mapping from names to {expected}", models, TypeError)
+    for name, value in models.items():
+        if not isinstance(name, str):
+            fail(argument, "names that are strings", name, TypeError)
+        if kind == "module":
+            check_model(f"{argument}[{name!r}]", value)
+        elif isinstance(value, nn.Module) or not callable(value):
+            fail(f"{argument}[{name!r}]", "a factory width -> nn.Module", type(value).__name__, TypeError)
+    return dict(models)
 
-    ``progress`` shows :func:`~spectra.training.fit`'s progress bar for each training run.
+
+def _as_float64(argument: str, model: Any) -> nn.Module:
+    """A float64 copy of ``model`` (the comparison trains it; the caller's module stays at θ_0)."""
+    return copy.deepcopy(check_model(argument, model)).to(DTYPE)
+
+
+def _user_data(data: Any, settings: LinearizedSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    """``data`` = (x, y) as float64 (N, 1) tensors on a uniform grid with the settings' frequencies on its bins."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        fail(
+            "data", "a pair (x, y) of training inputs (N, 1) and targets (N, 1)", _Described(describe(data)), TypeError
+        )
+    x = as_points("x", data[0], 1, dtype=DTYPE)
+    y = as_points("y", data[1], dtype=DTYPE).to(x.device)
+    if y.shape != (len(x), 1):
+        fail("y", f"one target value per point of x, shape ({len(x)}, 1)", _Described(describe(data[1])))
+    # Per-frequency errors are exact DFT bins of a uniform grid (spectra.fourier.frequency_error).
+    bins_of("frequencies", settings.frequencies, grid_layout("x", x))
+    return x, y
+
+
+def linearized_against_training(
+    settings: LinearizedSettings | None = None,
+    *,
+    models: Mapping[str, nn.Module] | None = None,
+    width_models: Mapping[str, Callable[[int], nn.Module]] | None = None,
+    data: tuple[torch.Tensor | np.ndarray, torch.Tensor | np.ndarray] | None = None,
+    progress: bool = True,
+) -> LinearizedComparison:
+    """Run the comparison of the module docstring for every model and the width study.
+
+    Parameters
+    ----------
+    settings:
+        :class:`LinearizedSettings` (default: the full size).
+    models:
+        Name -> any ``nn.Module`` mapping inputs (N, 1) to outputs (N, 1), compared in place of the
+        built-in ``settings.models``. Each is copied and converted to float64 (the comparison trains the
+        copy; your module stays at θ_0). ``linearized_model(name, settings)`` adds a built-in one.
+    width_models:
+        Name -> factory ``width -> nn.Module``, called at each of ``settings.widths`` for the width study
+        in place of the built-in ``settings.width_models`` (copied and converted like ``models``).
+    data:
+        (x, y): training points (N, 1) on a uniform grid and targets (N,) or (N, 1), in place of the
+        built-in sum of sines; ``settings.frequencies`` must lie on the grid's DFT bins (multiples of
+        1 / L for a grid of period L) up to its Nyquist frequency, and ``settings.n_train`` is unused.
+    progress:
+        Show :func:`~spectra.training.fit`'s progress bar for each training run.
     """
     settings = LinearizedSettings() if settings is None else settings
     if not isinstance(settings, LinearizedSettings):
         fail("settings", "a LinearizedSettings", _Described(type(settings).__name__), TypeError)
     start = timer.perf_counter()
-    x, y = linearized_target(settings)
-    runs: dict[str, _Run] = {}
-    n_parameters: dict[str, int] = {}
-    for name in settings.models:
-        model = linearized_model(name, settings)
-        n_parameters[name] = count_parameters(model)
-        runs[name] = _compare(model, x, y, settings, progress)
+    x, y = linearized_target(settings) if data is None else _user_data(data, settings)
+    if models is None:
+        compared = {name: linearized_model(name, settings) for name in settings.models}
+        architecture = {name: _architecture(name, settings, settings.width, settings.depth) for name in compared}
+        argument = {name: f"settings.models {name!r}" for name in compared}
+    else:
+        user = _user_models("models", models, "module")
+        compared = {name: _as_float64(f"models[{name!r}]", model) for name, model in user.items()}
+        architecture = {name: f"{type(model).__name__} (your model)" for name, model in user.items()}
+        argument = {name: f"models[{name!r}]" for name in compared}
+    if width_models is not None and not settings.widths:
+        fail("width_models", "settings.widths to run them at (the width study is off)", list(width_models))
+    if width_models is None:
+        factories: dict[str, Callable[[int], nn.Module]] = {
+            name: (lambda w, name=name: linearized_model(name, settings, width=w, depth=settings.width_depth))
+            for name in (settings.width_models if settings.widths else ())
+        }
+    else:
+        factories = {
+            name: (lambda w, name=name, factory=factory: _as_float64(f"width_models[{name!r}]", factory(w)))
+            for name, factory in _user_models("width_models", width_models, "factory").items()
+        }
+    runs = {name: _compare(argument[name], model, x, y, settings, progress) for name, model in compared.items()}
+    n_parameters = {name: count_parameters(model) for name, model in compared.items()}
     width_runs = {
-        name: [
-            _compare(linearized_model(name, settings, width=w, depth=settings.width_depth), x, y, settings, progress)
-            for w in settings.widths
-        ]
-        for name in (settings.width_models if settings.widths else ())
+        name: [_compare(f"width_models[{name!r}]", factory(w), x, y, settings, progress) for w in settings.widths]
+        for name, factory in factories.items()
     }
 
     def per_model(key: str) -> dict[str, Any]:
@@ -624,7 +712,7 @@ def linearized_against_training(
 
     breakdown = {name: _breakdown(run, settings) for name, run in runs.items()}
     return LinearizedComparison(
-        models=list(settings.models),
+        models=list(compared),
         frequency=np.asarray(settings.frequencies, dtype=float),
         steps=next(iter(runs.values())).steps,
         time=per_model("time"),
@@ -644,7 +732,7 @@ def linearized_against_training(
         kernel_norm=per_model("kernel_norm"),
         flow_gap=per_model("flow_gap"),
         n_parameters=n_parameters,
-        architecture={name: _architecture(name, settings, settings.width, settings.depth) for name in runs},
+        architecture=architecture,
         widths=np.asarray(settings.widths, dtype=float),
         width_agreement={name: np.array([r.residual_gap.max() for r in rs]) for name, rs in width_runs.items()},
         width_error_gap={name: np.array([_error_gap(r) for r in rs]) for name, rs in width_runs.items()},

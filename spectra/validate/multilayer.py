@@ -43,6 +43,10 @@ k(x - x') = ∫ cos(2π w·(x - x')) rho_w(w) dw, and F(k) = Σ_n c_n k^n with c
 profile Σ_n c_n rho_w^(*n) (n-fold self-convolutions): the n = 1 term is the two-layer profile, the
 others are wider. The bias survives with a slope below 1, and a uniform band gains a mild
 preference for low frequencies. Deeper MLPs weigh the wide terms more.
+
+Your own network and data: ``network(encoder, seed)`` builds any ``nn.Module`` on top of the features
+drawn from rho_w in place of the MLP, and ``data`` = (x, y) replaces the sum of sines (the same data
+for every seed); the rest of the experiment is unchanged.
 """
 
 from __future__ import annotations
@@ -50,15 +54,26 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
-from spectra._validation import _Described, check_choice, check_positive_float, check_positive_int, fail
+from spectra._validation import (
+    _Described,
+    as_points,
+    check_choice,
+    check_model,
+    check_positive_float,
+    check_positive_int,
+    describe,
+    fail,
+)
 from spectra.domain import uniform_grid
 from spectra.fourier import FourierErrorRecorder, decay_rates, error_dynamics, time_to_threshold
 from spectra.frequencies import FrequencyDistribution, Gaussian, Uniform
@@ -254,38 +269,58 @@ class _Run:
     loss_rise: float
 
 
+Network = Callable[[FourierFeatures, int], nn.Module]
+
+
+def mlp_network(settings: MultilayerSettings) -> Network:
+    """The built-in network: ``(encoder, seed) -> FourierFeatureMLP`` with the settings' MLP on top."""
+
+    def build(encoder: FourierFeatures, seed: int) -> nn.Module:
+        return FourierFeatureMLP(
+            encoder,
+            1,
+            settings.width,
+            settings.depth,
+            activation=settings.activation,
+            parameterization=settings.parameterization,
+            seed=seed,
+            dtype=DTYPES[settings.dtype],
+        )
+
+    return build
+
+
 def _train(
-    settings: MultilayerSettings, rho_w: FrequencyDistribution, seed: int, device: torch.device | str | None
+    settings: MultilayerSettings,
+    rho_w: FrequencyDistribution,
+    seed: int,
+    device: torch.device | str | None,
+    network: Network,
+    data: tuple[torch.Tensor, torch.Tensor] | None,
 ) -> _Run:
     dtype = DTYPES[settings.dtype]
     # Separate streams for phases, features and weights: the MLP starts from the same weights under both
     # rho_w, and no draw of the features is reused as a weight.
     phase_seed, feature_seed, model_seed = torch.randint(0, 2**62, (3,), generator=make_generator(seed)).tolist()
-    target = multilayer_target(settings, phase_seed)
-    x = uniform_grid(target.domain, settings.n_points, dtype=dtype)
-    if device is not None:
-        x = x.to(device)
+    if data is None:
+        target = multilayer_target(settings, phase_seed)
+        x = uniform_grid(target.domain, settings.n_points, dtype=dtype)
+        x = x if device is None else x.to(device)
+        y = target(x)
+    else:
+        x, y = (t if device is None else t.to(device) for t in data)
     encoder = FourierFeatures(
         rho_w.sample(settings.n_features, feature_seed),
         torch.full((settings.n_features,), settings.feature_scale, dtype=torch.float64),
     )
-    model = FourierFeatureMLP(
-        encoder,
-        1,
-        settings.width,
-        settings.depth,
-        activation=settings.activation,
-        parameterization=settings.parameterization,
-        seed=model_seed,
-        dtype=dtype,
-    ).to(x.device)
+    model = check_model("network", network(encoder, model_seed)).to(x.device)
     kernel = empirical_ntk(model, x, progress=False).kernel
     lr = settings.lr_fraction * max_stable_lr(kernel)
     frequencies = np.asarray(settings.frequencies, dtype=float)
     history = fit(
         model,
         x,
-        target(x),
+        y,
         optimizer="sgd",
         lr=lr,
         steps=settings.steps,
@@ -307,13 +342,46 @@ def _train(
     )
 
 
+def _user_data(data: object, settings: MultilayerSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    """``data`` = (x, y) as (N, 1) tensors in the settings' dtype (rho_w and the features are 1-D)."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        expected = "a pair (x, y) of training inputs (N, 1) and targets (N, 1)"
+        fail("data", expected, _Described(describe(data)), TypeError)
+    dtype = DTYPES[settings.dtype]
+    x = as_points("x", data[0], 1, dtype=dtype)
+    y = as_points("y", data[1], dtype=dtype).to(x.device)
+    if y.shape != (len(x), 1):
+        fail("y", f"one target value per point of x, shape ({len(x)}, 1)", _Described(describe(data[1])))
+    return x, y
+
+
 def multilayer_frequency_bias(
     settings: MultilayerSettings | None = None,
     *,
+    network: Network | None = None,
+    data: tuple[torch.Tensor | np.ndarray, torch.Tensor | np.ndarray] | None = None,
     progress: bool = True,
     device: torch.device | str | None = None,
 ) -> MultilayerResult:
-    """Train FF(rho_w) -> MLP with Gaussian and uniform rho_w on every seed (module docstring).
+    """Train FF(rho_w) -> network with Gaussian and uniform rho_w on every seed (module docstring).
+
+    Parameters
+    ----------
+    settings:
+        :class:`MultilayerSettings` (default: the full size).
+    network:
+        ``network(encoder, seed)`` returns the model to train: any ``nn.Module`` mapping inputs (N, 1) to
+        outputs (N, 1) through ``encoder``, the :class:`~spectra.models.FourierFeatures` drawn from rho_w
+        (the claim under test is about what sits on top of it), with weights drawn from ``seed`` (the
+        same seed under both rho_w, so that the two runs differ only by their features). It trains in
+        its own dtype. Default :func:`mlp_network`: the settings' MLP.
+    data:
+        (x, y): training inputs (N, 1) and targets (N,) or (N, 1), the same for every seed, in place of
+        the sum of sines with per-seed phases; ``settings.frequencies`` are where the errors are measured
+        (the target must have a non-zero coefficient there; on a non-uniform x the coefficients are
+        non-uniform DFTs) and ``settings.n_points`` is unused.
+    progress, device:
+        A progress bar over the runs; where to train (default: where the data are).
 
     Warns when a run's loss rose between records by more than 10% (training above the stability
     limit: lower ``lr_fraction``) or when a frequency reached ``level`` before the third record (its
@@ -322,11 +390,15 @@ def multilayer_frequency_bias(
     settings = MultilayerSettings() if settings is None else settings
     if not isinstance(settings, MultilayerSettings):
         fail("settings", "a MultilayerSettings", _Described(type(settings).__name__), TypeError)
+    if network is not None and (isinstance(network, nn.Module) or not callable(network)):
+        fail("network", "a factory (encoder, seed) -> nn.Module", type(network).__name__, TypeError)
+    network = mlp_network(settings) if network is None else network
+    user_data = None if data is None else _user_data(data, settings)
     distributions = frequency_distributions(settings)
     runs: dict[tuple[str, int], _Run] = {}
     jobs = [(name, seed) for seed in settings.seeds for name in DISTRIBUTIONS]
     for name, seed in tqdm(jobs, disable=not progress, desc="FF(rho_w) -> MLP"):
-        runs[name, seed] = _train(settings, distributions[name], seed, device)
+        runs[name, seed] = _train(settings, distributions[name], seed, device, network, user_data)
 
     def stack(key: str) -> np.ndarray:
         return np.array([[getattr(runs[name, seed], key) for seed in settings.seeds] for name in DISTRIBUTIONS])
