@@ -23,8 +23,10 @@ from spectra.results import DTYPE_KINDS, REPR_LIMIT, Result, array_schema
 from spectra.targets import multiscale_1d
 
 # Every module, so that every Result subclass is defined before the subclasses are listed.
+OPTIONAL = {"spectra.lightning"}  # needs an optional extra, and defines no results
 for _module in pkgutil.walk_packages(spectra.__path__, "spectra."):
-    if "_worker_site" not in _module.name:  # sitecustomize for worker processes, not a library module
+    # _worker_site: sitecustomize for worker processes, not a library module
+    if "_worker_site" not in _module.name and _module.name not in OPTIONAL:
         importlib.import_module(_module.name)
 
 
