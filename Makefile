@@ -10,7 +10,7 @@ PY312 := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12
 OUT ?= results/report
 PROFILE ?= quick
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install lint clean docs docs-check
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PY312)" || { echo "make: no working python3.12 found (DOLFINx's wheel needs Python 3.12)"; exit 1; }
 	test -x $(PY) || $(PY312) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[fem,notebooks,dev]'
+	$(PY) -m pip install --quiet -e '.[fem,notebooks,dev,images,dask,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,6 +26,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadgroup tests
+
+# The documentation (docs/README.md): warnings are errors; notebooks run at small size through a cache.
+docs: $(STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -n -b html docs docs/_build/html
+
+# The built site opened in headless Chromium (index, an API page, a notebook page).
+docs-check: docs
+	SPECTRA_DOCS_BUILT=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_docs.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check spectra analysis tests

@@ -1,8 +1,15 @@
 """Lazzari & Liu's activation-region findings, at reduced size: raw coordinates against positional encoding.
 
-    python analysis/lazzari_regions.py [--quick] [--out DIR] [--seeds S ...] [--no-progress]
+    python analysis/lazzari_regions.py [--protocol authors|toolkit] [--quick] [--out DIR] [--seeds S ...]
+                                       [--no-progress]
 
-Reference: reference/diagnostics.md item 15 (Lazzari & Liu, "Understanding the spectral bias of
+``--protocol authors`` (the default) measures as the authors' public code does: window pairs, separated-zone
+pairs, 8- and 14-feature encodings, signed gradient cosines tracked during training, natural RGB images with
+4 × 512 networks in 2-D (analysis/lazzari_authors.py). ``--protocol toolkit`` is the reproduction below, whose
+choices (nearest-neighbour and uniform random pairs, a 10-feature encoding, a mean |cos| threshold, a random
+image) are kept as that named option.
+
+Reference: docs/theory.rst, "Partition diagnostics" (Lazzari & Liu, "Understanding the spectral bias of
 coordinate based MLPs via training dynamics"). Three input variants of one ReLU MLP (PyTorch's
 default initialisation, as in the paper):
 
@@ -36,15 +43,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
-from matplotlib.figure import Figure
 
 from spectra.domain import Box
 from spectra.models import MLP, FourierFeatureMLP, FourierFeatures
+from spectra.parallel import map_tasks
 from spectra.partition import (
     PartitionRecorder,
     Regions2D,
@@ -59,10 +67,17 @@ from spectra.partition import (
     regions_2d,
     regions_2d_sampled,
 )
-from spectra.plots.partition import plot_regions_2d
-from spectra.plots.style import new_figure
+from spectra.plots.partition import plot_gradient_confusion, plot_regions_2d
 from spectra.seeding import numpy_rng
-from spectra.studies import format_spread, format_table, spread, study_output, study_parser, write_study
+from spectra.studies import (
+    format_spread,
+    format_table,
+    spread,
+    study_executor,
+    study_output,
+    study_parser,
+    write_study,
+)
 from spectra.targets import SumOfSines
 from spectra.training import fit
 
@@ -159,49 +174,69 @@ def measure(
 
 
 def run(
-    setting: Setting, seeds: list[int], progress: bool
+    setting: Setting, seeds: list[int], progress: bool, executor: Executor | None = None
 ) -> tuple[list[dict], dict[str, list[np.ndarray]], dict[str, Regions2D], list[dict]]:
-    """Train every variant for every seed; metrics records, local confusions, 2-D region maps, breakpoint densities."""
+    """Train every variant for every seed; metrics records, local confusions, 2-D region maps, breakpoint densities.
+
+    Each seed is one task on ``executor`` (None: here); the results are merged in the order of ``seeds``.
+    """
+    tasks = [(setting, seed, seed == seeds[0], progress and executor is None) for seed in seeds]
     records, confusion, region_maps, trajectories = [], {}, {}, []
-    for seed in seeds:
-        x, y = data(setting, seed)
-        local = local_pairs(x, n_pairs=setting.n_pairs, seed=seed)
-        far = global_pairs(x, setting.n_pairs, seed=seed)
-        for variant in VARIANTS:
-            model, transform, box = make_model(variant, setting, seed)
-            inputs = transform(x)
-            spacing = float(box.lengths[0]) / setting.points_per_axis
-            before, _ = measure(model, inputs, y, local, far, box, spacing, setting)
-            recorders = [PartitionRecorder(box)] if setting.dim == 1 else []
-            history = fit(
-                model,
-                inputs,
-                y,
-                lr=1e-3,
-                steps=setting.steps,
-                batch_size=setting.batch_size,
-                record_every=max(1, setting.steps // 5),
-                recorders=recorders,
-                seed=seed,
-                progress=progress,
-            )
-            after, cos_local = measure(model, inputs, y, local, far, box, spacing, setting)
-            for stage, numbers in (("init", before), ("trained", after)):
-                records.append({"setting": setting.name, "variant": variant, "stage": stage, "seed": seed, **numbers})
+    for seed_records, seed_confusion, seed_maps, seed_trajectories in map_tasks(
+        _run_seed, tasks, executor, progress=progress and executor is not None, description=setting.name
+    ):
+        records += seed_records
+        trajectories += seed_trajectories
+        region_maps.update(seed_maps)
+        for variant, cos_local in seed_confusion.items():
             confusion.setdefault(variant, []).append(cos_local)
-            if setting.dim == 1:
-                trajectories += [
-                    {
-                        "variant": variant,
-                        "seed": seed,
-                        "step": int(step),
-                        "breakpoints_per_unit": float(density),
-                        "method": "numerical" if variant == "positional" else "exact",
-                    }
-                    for step, density in zip(history.steps, history.records["partition/density"], strict=True)
-                ]
-            if setting.dim == 2 and seed == seeds[0] and variant != "positional":
-                region_maps[variant] = regions_2d(model, box)
+    return records, confusion, region_maps, trajectories
+
+
+def _run_seed(
+    task: tuple[Setting, int, bool, bool],
+) -> tuple[list[dict], dict[str, np.ndarray], dict[str, Regions2D], list[dict]]:
+    """One seed of :func:`run`: every variant trained and measured; region maps only for the first seed."""
+    setting, seed, first, progress = task
+    records, confusion, region_maps, trajectories = [], {}, {}, []
+    x, y = data(setting, seed)
+    local = local_pairs(x, n_pairs=setting.n_pairs, seed=seed)
+    far = global_pairs(x, setting.n_pairs, seed=seed)
+    for variant in VARIANTS:
+        model, transform, box = make_model(variant, setting, seed)
+        inputs = transform(x)
+        spacing = float(box.lengths[0]) / setting.points_per_axis
+        before, _ = measure(model, inputs, y, local, far, box, spacing, setting)
+        recorders = [PartitionRecorder(box)] if setting.dim == 1 else []
+        history = fit(
+            model,
+            inputs,
+            y,
+            lr=1e-3,
+            steps=setting.steps,
+            batch_size=setting.batch_size,
+            record_every=max(1, setting.steps // 5),
+            recorders=recorders,
+            seed=seed,
+            progress=progress,
+        )
+        after, cos_local = measure(model, inputs, y, local, far, box, spacing, setting)
+        for stage, numbers in (("init", before), ("trained", after)):
+            records.append({"setting": setting.name, "variant": variant, "stage": stage, "seed": seed, **numbers})
+        confusion[variant] = cos_local
+        if setting.dim == 1:
+            trajectories += [
+                {
+                    "variant": variant,
+                    "seed": seed,
+                    "step": int(step),
+                    "breakpoints_per_unit": float(density),
+                    "method": "numerical" if variant == "positional" else "exact",
+                }
+                for step, density in zip(history.steps, history.records["partition/density"], strict=True)
+            ]
+        if setting.dim == 2 and first and variant != "positional":
+            region_maps[variant] = regions_2d(model, box)
     return records, confusion, region_maps, trajectories
 
 
@@ -282,33 +317,33 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def confusion_figure(confusion: dict[str, list[np.ndarray]], setting: str) -> Figure:
-    fig, ax = new_figure(width=6.0)
-    bins = np.linspace(-1.0, 1.0, 41)
-    for variant, values in confusion.items():
-        ax.hist(np.concatenate(values), bins=bins, density=True, histtype="step", lw=1.8, label=variant)
-    ax.set(
-        xlabel="gradient confusion cos(∇θ ℓ_i, ∇θ ℓ_j), local pairs (no unit)",
-        ylabel="probability density (1 / unit cos)",
-        title=f"{setting}: after training",
-    )
-    ax.legend(fontsize="small")
-    return fig
-
-
 def main() -> None:
     parser = study_parser("lazzari_regions", __doc__)
+    parser.add_argument(
+        "--protocol",
+        choices=("authors", "toolkit"),
+        default="authors",
+        help="authors: the measurements of the authors' code (lazzari_authors.py, the default); "
+        "toolkit: this module's earlier reproduction",
+    )
     args = parser.parse_args()
-    with study_output(args) as folder:
+    with study_output(args) as folder, study_executor(args) as executor:
         torch.set_num_threads(1)  # these small networks run faster on one thread than with intra-op threads
         start = time.perf_counter()
+        if args.protocol == "authors":
+            from lazzari_authors import run_authors  # the script's folder is on sys.path
+
+            run_authors(args, folder, start, executor)
+            return
         settings = sizes(args.quick)
         all_records, figures, trajectories = [], {}, []
         for setting in settings:
-            records, confusion, region_maps, trajectory = run(setting, args.seeds, not args.no_progress)
+            records, confusion, region_maps, trajectory = run(setting, args.seeds, not args.no_progress, executor)
             all_records += records
             trajectories += trajectory
-            figures[f"confusion_{setting.name}"] = confusion_figure(confusion, setting.name)
+            figures[f"confusion_{setting.name}"] = plot_gradient_confusion(
+                confusion, pairs="local pairs", title=f"{setting.name}: after training"
+            )
             for variant, result in region_maps.items():
                 figures[f"regions_{setting.name}_{SHORT[variant]}"] = plot_regions_2d(result)
         frame = pd.DataFrame(all_records)

@@ -2,7 +2,7 @@
 
     python analysis/pde_vs_network.py [--quick | --smoke] [--out DIR] [--seeds S ...] [--no-progress]
 
-Setting (reference/frequency-pde.md, section 7, in cycles per unit length): data on the 600-point
+Setting (docs/theory.rst, "A worked example", in cycles per unit length): data on the 600-point
 periodic grid of [-12, 12), target g(x) = exp(-x²/4.5)(cos 2x + cos 6x) (frequencies 1/π and 3/π),
 TwoLayerFourierNet with the doubled initialisation (f ≡ 0 at t = 0), rho_w Gaussian with std 3/(2π),
 sigma_a = 1/(2π), full-batch gradient descent on the mean loss up to t = lr × steps = 400, records
@@ -41,7 +41,7 @@ from spectra.plots.pde_comparison import (
     plot_pde_network_decay,
     plot_pde_network_spectra,
 )
-from spectra.studies import format_table, study_output, study_parser, write_study
+from spectra.studies import format_table, study_executor, study_output, study_parser, write_study
 from spectra.validate.pde import PDEComparison, PDEComparisonSettings, pde_against_network
 
 TARGET_GAP = 0.05  # issue 7's "Done means": at most 5% at every recorded t
@@ -138,7 +138,8 @@ def main() -> None:
         if args.seeds is not None:
             settings = settings.with_seeds(args.seeds)
         start = time.perf_counter()
-        result = pde_against_network(settings, progress=not args.no_progress)
+        with study_executor(args) as executor:
+            result = pde_against_network(settings, progress=not args.no_progress, executor=executor)
         wall = time.perf_counter() - start
 
         reference = result.reference

@@ -2,7 +2,7 @@
 
     python analysis/rahaman_spectral_bias.py [--quick] [--out DIR] [--seeds S ...] [--amplitudes equal|increasing]
 
-Target (reference/diagnostics.md A.2): g(z) = Σ_i A_i sin(2π k_i z + 2π φ_i), k_i = 5, 10, ..., 50
+Target (docs/theory.rst, "Per-frequency diagnostics"): g(z) = Σ_i A_i sin(2π k_i z + 2π φ_i), k_i = 5, 10, ..., 50
 cycles per unit, on the 200-point periodic grid of [0, 1), A_i = 1 (or 0.1, 0.2, ..., 1.0), phases
 φ_i ~ U(0, 1) drawn from each seed (one phase draw and one initialisation per seed). A ReLU MLP is
 trained full batch with Adam on the mean loss. The diagnostic is the normalised amplitude
@@ -33,8 +33,9 @@ import torch
 from spectra.domain import uniform_grid
 from spectra.fourier import FourierErrorRecorder, error_dynamics, target_amplitudes, time_to_threshold
 from spectra.models import MLP
+from spectra.parallel import map_tasks
 from spectra.plots.fourier import plot_frequency_curves, plot_frequency_heatmap, plot_spectra
-from spectra.studies import format_table, study_output, study_parser, write_study
+from spectra.studies import format_table, study_executor, study_output, study_parser, write_study
 from spectra.targets import rahaman
 from spectra.training import History, fit
 
@@ -65,6 +66,10 @@ class Run:
     history: History
     normalised: np.ndarray  # (R, K) Rahaman's normalised amplitudes
     relative_error: np.ndarray  # (R, K) Xu's complex relative error, from the recorder
+
+
+def _train_task(task: tuple[Settings, int, bool]) -> Run:
+    return train(*task)
 
 
 def train(settings: Settings, seed: int, progress: bool) -> Run:
@@ -123,7 +128,9 @@ def main() -> None:
     with study_output(args) as folder:
         settings = replace(Settings.quick() if args.quick else Settings(), amplitudes=args.amplitudes)
         start = time.perf_counter()
-        runs = [train(settings, seed, progress=not args.no_progress) for seed in args.seeds]
+        with study_executor(args) as executor:
+            tasks = [(settings, seed, executor is None and not args.no_progress) for seed in args.seeds]
+            runs = map_tasks(_train_task, tasks, executor, progress=not args.no_progress, description="seeds")
         steps = runs[0].history.steps
         frequencies = runs[0].frequencies
         mean_amplitude = np.mean([run.normalised for run in runs], axis=0)

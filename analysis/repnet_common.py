@@ -1,8 +1,8 @@
 """What the RepNet studies share: the fair protocol, the model set with matched parameter counts, summaries, figures.
 
 RepNet here is "RepNet (reparameterised first layer, as described in the abstract)" (spectra.models.RepNet,
-reference/repnet.md), not the paper's code. Imported by repnet_multiscale_1d.py, repnet_multiscale_4d.py,
-repnet_pinn.py and repnet_operator.py.
+docs/theory.rst, "RepNet's reparameterisation"), not the paper's code. Imported by repnet_multiscale_1d.py,
+repnet_multiscale_4d.py, repnet_pinn.py and repnet_operator.py.
 
 The fair protocol (every study, every model):
 
@@ -43,6 +43,7 @@ import argparse
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -61,14 +62,13 @@ from spectra.models import (
     FourierFeatures,
     RepLayer,
     RepNet,
-    calibrate_output_scale,
     count_parameters,
+    normalised_mlp,
 )
-from spectra.models.repnet import domain_probe
-from spectra.parallel import map_in_processes
+from spectra.parallel import map_tasks
 from spectra.partition import breakpoints_1d, partition_points
 from spectra.plots.style import new_figure
-from spectra.studies import format_spread, spread, study_output, study_parser, write_study
+from spectra.studies import format_spread, spread, study_executor, study_output, study_parser, write_study
 from spectra.training import History
 
 NAIVE = "MLP (naive)"
@@ -130,20 +130,7 @@ def build_model(name: str, arch: Architecture, width: int, seed: int) -> nn.Modu
     if name == NAIVE:
         return MLP(d, c, width, depth, activation=activation, init="torch", seed=seed)
     if name == NORMALISED:
-        deeper = "he" if activation == "relu" else "xavier"
-        model = MLP(
-            d,
-            c,
-            width,
-            depth,
-            activation=activation,
-            init=deeper,
-            first_init="torch",
-            input_domain=arch.domain,
-            seed=seed,
-        )
-        calibrate_output_scale(model, domain_probe(arch.domain), seed=seed)
-        return model
+        return normalised_mlp(d, c, width, depth, arch.domain, activation=activation, seed=seed)
     if name in REPNET_VARIANTS:
         return RepNet(
             d,
@@ -488,12 +475,13 @@ def compare(
 
 @dataclass(frozen=True)
 class Study:
-    """One run of a study script: its name, command line (study_parser + --workers), settings, workers, output."""
+    """One run of a study script: its name, command line (study_parser + --full), settings, executor, output."""
 
     name: str
     args: argparse.Namespace
     settings: Any
-    workers: int
+    executor: Executor | None  # where the runs go (spectra.studies.study_executor); None: here
+    workers: str  # the executor, as recorded in summary.json ("2 processes", "local:2", a scheduler address)
     start: float  # time.perf_counter() at the start, for the wall time
     folder: Path  # where write() puts the results (spectra.studies.study_output)
 
@@ -509,29 +497,26 @@ class Study:
         parser = study_parser(name, description)
         parser.set_defaults(seeds=None)
         parser.add_argument("--full", action="store_true", help="long runs: every model trains until it plateaus")
-        parser.add_argument(
-            "--workers", type=int, default=None, help="training processes (default: 1 with --quick, else 2)"
-        )
+        parser.set_defaults(workers=None)  # 1 with --quick, else 2 processes
         args = parser.parse_args()
         if args.quick and args.full:
             parser.error("--quick and --full: expected at most one of them, got both")
         args.seeds = args.seeds or list(QUICK_SEEDS if args.quick else SEEDS)
         settings = settings_type.quick() if args.quick else settings_type.full() if args.full else settings_type()
         workers = args.workers or (1 if args.quick else 2)
-        with study_output(args) as folder:
+        where = args.scheduler or args.cluster or f"{workers} processes"
+        with study_output(args) as folder, study_executor(args, workers) as executor:
             start = time.perf_counter()
             torch.set_num_threads(1)  # small networks: one thread per run, runs spread over processes
-            yield cls(name, args, settings, workers, start, folder)
+            yield cls(name, args, settings, executor, where, start, folder)
 
     @property
     def seeds(self) -> list[int]:
         return self.args.seeds
 
     def map(self, function: Callable, tasks: Sequence) -> list:
-        """``[function(t) for t in tasks]`` over the study's worker processes (spectra.parallel.map_in_processes)."""
-        return map_in_processes(
-            function, tasks, self.workers, progress=not self.args.no_progress, description=self.name
-        )
+        """``[function(t) for t in tasks]`` through the study's executor (spectra.parallel.map_tasks)."""
+        return map_tasks(function, tasks, self.executor, progress=not self.args.no_progress, description=self.name)
 
     def tune_and_run(self, run_task: Callable, tasks: Sequence[Any]) -> tuple[list, pd.DataFrame]:
         """The protocol's equal tuning budget, then every seed (module docstring).

@@ -1,9 +1,10 @@
 """RepNet against vanilla networks on the multiscale 1-D target, at equal parameters and equal steps.
 
-    python analysis/repnet_multiscale_1d.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress] [--workers N]
+    python analysis/repnet_multiscale_1d.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress]
+        [--workers N | --scheduler tcp://host:port | --cluster local:N]
 
 RepNet here is "RepNet (reparameterised first layer, as described in the abstract)" (spectra.models.RepNet,
-reference/repnet.md), not the paper's code; its numbers are this design's, not the paper's.
+docs/theory.rst, "RepNet's reparameterisation"), not the paper's code; its numbers are this design's, not the paper's.
 
 Target g(x) = sin(2πx) + 0.1 sin(50πx) on [0, 1] (lines at 1 and 25 cycles per unit length, k_max = 25),
 sampled on ``n_train`` evenly spaced points; every model takes the same number of full-batch Adam steps, for

@@ -1,6 +1,7 @@
 """RepNet against vanilla networks on a multiscale 4-D function, at equal parameters and equal steps.
 
-    python analysis/repnet_multiscale_4d.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress] [--workers N]
+    python analysis/repnet_multiscale_4d.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress]
+        [--workers N | --scheduler tcp://host:port | --cluster local:N]
 
 RepNet here is "RepNet (reparameterised first layer, as described in the abstract)" (spectra.models.RepNet),
 not the paper's code. The comparison is the one of repnet_multiscale_1d.py (the fair protocol of

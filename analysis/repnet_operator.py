@@ -1,6 +1,7 @@
 """Operator learning: DeepONets whose trunk is a vanilla MLP, a RepNet or a Fourier-feature MLP.
 
-    python analysis/repnet_operator.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress] [--workers N]
+    python analysis/repnet_operator.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress]
+        [--workers N | --scheduler tcp://host:port | --cluster local:N]
 
 RepNet here is "RepNet (reparameterised first layer, as described in the abstract)" (spectra.models.RepNet),
 not the paper's code (the paper's operator example is an earthquake data set; this study uses a synthetic

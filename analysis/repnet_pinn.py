@@ -1,6 +1,7 @@
 """Physics-informed networks with vanilla, RepNet and Fourier-feature bodies: forward and inverse Poisson problems.
 
-    python analysis/repnet_pinn.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress] [--workers N]
+    python analysis/repnet_pinn.py [--quick] [--out DIR] [--seeds 0 1 2] [--no-progress]
+        [--workers N | --scheduler tcp://host:port | --cluster local:N]
 
 RepNet here is "RepNet (reparameterised first layer, as described in the abstract)" (spectra.models.RepNet),
 not the paper's code. Problems (spectra.pinn; loss: relative residual + λ_b · boundary [+ λ_d · data],

@@ -1,9 +1,10 @@
 """spectra: spectral bias of neural networks, measured frequency by frequency.
 
 Conventions used everywhere (see each module's docstring for details):
+
 - frequencies in cycles per unit length; Fourier transform u_hat(xi) = ∫ u(x) exp(-2πi xi·x) dx;
 - tensors have the sample axis first: inputs (n, d), outputs (n, c);
-- the mean loss (1/2N) Σ |f - y|² and theory time t = lr × steps.
+- the mean loss (1/2N) Σ ``|f - y|²`` and theory time t = lr × steps.
 """
 
 from importlib import metadata

@@ -9,8 +9,12 @@ daemon thread that checks ``os.getppid()`` every 0.2 s and ends the process when
 Where the interpreter ignores the environment (``python -E``/``-I``/``-S``), the pool's initializer
 starts the same watch once the worker is ready.
 
+A worker's own worker (a Dask ``LocalCluster`` runs each task process under a "nanny" process, which
+is the run's child) inherits the variable but has another parent: it polls the named process itself
+(``kill(pid, 0)``) and ends when that process has gone, so that the whole tree ends with the run.
+
 Standard library only (it runs before anything else is importable), and nothing happens in a process
-whose environment lacks the variable or that is not the named process's child.
+whose environment lacks the variable or that is the named process itself.
 """
 
 from __future__ import annotations
@@ -31,6 +35,12 @@ def _watch(parent: int) -> None:
     os._exit(1)  # re-parented: the run that wanted this worker's results is gone
 
 
+def _watch_ancestor(ancestor: int) -> None:
+    while _alive(ancestor):
+        time.sleep(POLL_SECONDS)
+    os._exit(1)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -47,7 +57,11 @@ def watch_parent_if_worker() -> None:
     if not value.isdigit() or any(t.name == _THREAD_NAME for t in threading.enumerate()):
         return
     parent = int(value)
+    if parent == os.getpid():
+        return
     if os.getppid() == parent:
         threading.Thread(target=_watch, args=(parent,), name=_THREAD_NAME, daemon=True).start()
-    elif not _alive(parent):
-        os._exit(1)  # the parent died while this worker was starting
+    elif _alive(parent):
+        threading.Thread(target=_watch_ancestor, args=(parent,), name=_THREAD_NAME, daemon=True).start()
+    else:
+        os._exit(1)  # the run died while this worker was starting

@@ -2,12 +2,13 @@
 
 Target g(x) = sin(2πx) + 0.1 sin(50πx) on [0, 1] (frequencies 1 and 25 cycles per unit), trained
 on an evenly spaced grid with Adam, full batch, the same steps and learning rate for every model,
-and scored by the relative L2 error |f - g| / |g| on a finer periodic probe grid of [0, 1). One seed and one
+and scored by the relative L2 error ``|f - g|`` / ``|g|`` on a finer periodic probe grid of [0, 1). One seed and one
 learning rate: a demonstration; analysis/repnet_multiscale_1d.py is the fair comparison (a learning-rate
 budget per model, seeds, late medians). The headline (:meth:`Comparison.headline`) sets RepNet against the
 best other model of the run, not only against the naive MLP.
 
 What each model is measured by, besides the error:
+
 - per-frequency error during training: the residual's single-sided spectrum on the probe grid at every
   record step (:class:`~spectra.fourier.FourierErrorRecorder`), and Xu's relative error at the target's
   two frequencies;
@@ -31,10 +32,9 @@ import torch
 from torch import nn
 
 from spectra._validation import check_positive_float, check_positive_int, fail
-from spectra.domain import Box, uniform_grid
+from spectra.domain import uniform_grid
 from spectra.fourier import ErrorDynamics, FourierErrorRecorder, error_dynamics
-from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, calibrate_output_scale, count_parameters
-from spectra.models.repnet import domain_probe
+from spectra.models import MLP, FourierFeatureMLP, FourierFeatures, RepNet, count_parameters, normalised_mlp
 from spectra.ntk import NTKSpectrum, empirical_ntk, ntk_spectrum
 from spectra.partition import Breakpoints, breakpoints_1d
 from spectra.results import Result, to_jsonable
@@ -69,21 +69,13 @@ class ComparisonSettings:
         return cls(steps=200, n_train=256, n_probe=512, width=32, depth=2, ff_frequencies=16, n_kernel=128)
 
 
-def normalised_mlp(width: int, depth: int, seed: int) -> MLP:
-    """The MLP that gets RepNet's help without its reparameterisation: inputs mapped from [0, 1] onto [-1, 1],
-    PyTorch's default first layer, He deeper layers with zero biases, the output calibrated to an O(1) start."""
-    model = MLP(1, 1, width, depth, init="he", first_init="torch", input_domain=(0.0, 1.0), seed=seed)
-    calibrate_output_scale(model, domain_probe(Box.interval(0.0, 1.0)), seed=seed)
-    return model
-
-
 def comparison_models(settings: ComparisonSettings) -> dict[str, Callable[[], nn.Module]]:
     """Constructors of the models compared, with documented defaults: the naive MLP (PyTorch's defaults on raw
-    inputs), the normalised MLP (:func:`normalised_mlp`), RepNet and the FF-MLP."""
+    inputs), the normalised MLP (:func:`~spectra.models.repnet.normalised_mlp`), RepNet and the FF-MLP."""
     w, d, seed = settings.width, settings.depth, settings.seed
     return {
         "MLP": lambda: MLP(1, 1, w, d, seed=seed),
-        "MLP (normalised)": lambda: normalised_mlp(w, d, seed),
+        "MLP (normalised)": lambda: normalised_mlp(1, 1, w, d, (0.0, 1.0), seed=seed),
         "RepNet": lambda: RepNet(
             1, 1, w, d, domain=(0.0, 1.0), placement="uniform_grid", s0=settings.repnet_s0, seed=seed
         ),

@@ -8,7 +8,7 @@ cos(2π w·x) and sin(2π w·x). Each distribution offers
   d = 1), vectorised, as a NumPy float64 array of shape (n,); ∫ rho_w = 1;
 - ``kernel(z)``: where known in closed form, the stationary kernel
   k(z) = ∫ cos(2π w·z) rho_w(w) dw, which with sigma_a gives the infinite-width NTK of the
-  two-layer Fourier-feature network (reference/frequency-pde.md, section 2);
+  two-layer Fourier-feature network (docs/theory.rst, "Network and kernel");
 - ``symmetrized()``: the distribution of ±w with equal odds, density (rho(xi) + rho(-xi)) / 2.
   Only this symmetric part enters k and the PDE.
 """
@@ -88,7 +88,7 @@ class FrequencyDistribution(ABC):
 
 @dataclass(frozen=True)
 class Gaussian(FrequencyDistribution):
-    """Isotropic Gaussian N(mean, std² I) in ``dim`` dimensions; k(z) = exp(-2π² std² |z|²) cos(2π mean·z)."""
+    """Isotropic Gaussian N(mean, std² I) in ``dim`` dimensions; k(z) = exp(-2π² std² ``|z|²``) cos(2π mean·z)."""
 
     std: float
     dim: int = 1
@@ -210,7 +210,7 @@ class Empirical(FrequencyDistribution):
     """Gaussian kernel-density estimate built from frequency samples (n, d).
 
     rho(xi) = (1/n) Σ_j N(xi; w_j, h² I); ``bandwidth="scott"`` uses h = σ n^(-1/(d+4)) with σ the
-    mean per-dimension standard deviation of the samples. k(z) = (1/n) Σ_j cos(2π w_j·z) e^{-2π² h² |z|²}.
+    mean per-dimension standard deviation of the samples. k(z) = (1/n) Σ_j cos(2π w_j·z) e^{-2π² h² ``|z|²``}.
     """
 
     samples: np.ndarray

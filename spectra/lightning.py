@@ -37,7 +37,7 @@ class SpectraCallback(pl.Callback):
 
     Parameters
     ----------
-    monitor:
+    monitor
         The :class:`~spectra.training.Monitor` that records (its data, probe, recorders, ``lr`` and
         ``record_every``). Its ``steps`` may stay None: the last step is recorded when training ends.
     """

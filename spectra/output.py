@@ -27,6 +27,10 @@ any user code that writes a folder of results):
   the next run on the same folder, which holds the lock, so no live run can be using them.
 - **Permissions follow the umask** (folders are created with mode 0o777, files 0o666, before the
   umask).
+
+Folders that grow (:func:`resumable_folder`, used by :mod:`spectra.sweep`): the same refusals and
+the same lock, but the folder is written in place, one whole file at a time, so that a run that is
+killed keeps every file it finished, and the next run of the same kind on the folder continues it.
 """
 
 from __future__ import annotations
@@ -190,22 +194,33 @@ def _siblings(path: Path) -> list[Path]:
 # ---------------------------------------------------------------------------------------------- folders
 
 
-def is_spectra_output(folder: Path) -> bool:
-    """Whether ``folder`` is a real folder that holds the toolkit's marker file."""
+def output_kind(folder: Path) -> str | None:
+    """The kind recorded in ``folder``'s marker file ("report", "study", "sweep", ...); None if not spectra's."""
     marker = folder / MARKER
     if folder.is_symlink() or not folder.is_dir() or marker.is_symlink() or not marker.is_file():
-        return False
+        return None
     try:
-        return json.loads(marker.read_text(encoding="utf-8")).get("tool") == "spectra"
-    except (OSError, ValueError, AttributeError):
-        return False
+        content = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(content, dict) or content.get("tool") != "spectra":
+        return None
+    return str(content.get("kind", "output"))
 
 
-def check_output_folder(out: Any, *, force: bool = False, argument: str = "out") -> Path:
+def is_spectra_output(folder: Path) -> bool:
+    """Whether ``folder`` is a real folder that holds the toolkit's marker file."""
+    return output_kind(folder) is not None
+
+
+def check_output_folder(
+    out: Any, *, force: bool = False, argument: str = "out", resume: str | None = None
+) -> Path:
     """Return ``out`` as an absolute path if spectra may write its output folder there; refuse otherwise.
 
     See the module docstring for the rules. Refusals raise ``ValueError`` (or ``TypeError`` for a
     non-path), except an existing spectra output without ``force``, which raises ``FileExistsError``.
+    With ``resume`` (a kind), an existing spectra output of that kind is accepted as it is, to be continued.
     """
     if not isinstance(out, (str, os.PathLike)) or str(out) == "":
         raise TypeError(f"{argument}: expected a folder path (str or os.PathLike), got {out!r}")
@@ -230,6 +245,8 @@ def check_output_folder(out: Any, *, force: bool = False, argument: str = "out")
     if (resolved / ".git").exists():
         refuse("a repository root (it holds .git)")
     if path.exists():
+        if resume is not None and output_kind(path) == resume:
+            return path
         if not is_spectra_output(path):
             refuse(
                 f"an existing folder that spectra did not write (it has no {MARKER} marker file); "
@@ -290,6 +307,29 @@ def output_folder(
         finally:
             if staging.exists():  # the failed new output, or the old one after the swap
                 shutil.rmtree(staging)
+
+
+@contextmanager
+def resumable_folder(out: str | os.PathLike[str], *, kind: str, argument: str = "out") -> Iterator[Path]:
+    """Claim ``out`` for a run that writes it file by file and may be continued; yield the folder itself.
+
+    A new path is created with the marker of ``kind``; an existing spectra output of the same ``kind`` is
+    continued as it is (its files stay, the temporary files of killed writes inside it are removed); every
+    other path is refused as by :func:`check_output_folder`. The lock is held for the block. Write each
+    file with :func:`write_atomic` so that it exists whole or not at all.
+    """
+    target = check_output_folder(out, argument=argument, resume=kind)
+    make_folder(target.parent)
+    with exclusive_lock(target, argument=argument):
+        check_output_folder(out, argument=argument, resume=kind)
+        if not target.exists():
+            make_folder(target)
+            write_marker(target, kind)
+        for folder, _, files in os.walk(target):
+            for name in files:
+                if re.fullmatch(rf"\..+\.{_TMP_TAG}-[0-9a-f]{{{_HEX}}}", name):
+                    os.remove(os.path.join(folder, name))
+        yield target
 
 
 # ---------------------------------------------------------------------------------------------- the swap

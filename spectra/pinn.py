@@ -7,10 +7,10 @@ The problem (Ω a box in R^d, k > 0 a constant coefficient):
 Every problem here has an exact solution u* that is a sum of sines (:class:`~spectra.targets.SumOfSines`),
 u*(x) = Σ_j A_j sin(2π κ_j·x + 2π φ_j), so the forcing is known in closed form,
 
-    f(x) = k Σ_j A_j (2π |κ_j|)² sin(2π κ_j·x + 2π φ_j),
+    f(x) = k Σ_j A_j (2π ``|κ_j|``)² sin(2π κ_j·x + 2π φ_j),
 
 and g = u* on the boundary. A physics-informed network (Raissi, Perdikaris & Karniadakis 2019) is trained
-by minimising, with spectra's mean-loss convention (1/2N) Σ |·|² for each term,
+by minimising, with spectra's mean-loss convention (1/2N) Σ ``|·|²`` for each term,
 
     L(θ) = (1/2N_r) Σ_i r(x_i)² / f̄²  +  λ_b (1/2N_b) Σ_b (u_θ(x_b) - g(x_b))²  +  λ_d (1/2N_d) Σ_o (u_θ(x_o) - y_o)²,
 
@@ -19,7 +19,7 @@ by minimising, with spectra's mean-loss convention (1/2N) Σ |·|² for each ter
 over collocation points x_i in Ω, boundary points x_b and (inverse problems) observations y_o of u* at
 sparse points x_o with noise. The residual term is divided by the mean square forcing f̄² so that
 it is relative and the weights λ are comparable across problems: a multiscale solution makes f large,
-since the Laplacian multiplies the amplitude of frequency |κ| by (2π|κ|)².
+since the Laplacian multiplies the amplitude of frequency ``|κ|`` by (2π|κ|)².
 
 Laplacians are taken with autograd (second derivatives, so the network must be twice differentiable:
 tanh or sin activations; the second derivative of a ReLU network vanishes almost everywhere).
@@ -176,6 +176,7 @@ class InverseModel(nn.Module):
 
     @property
     def coefficient(self) -> torch.Tensor:
+        """The PDE coefficient k = exp(log k) > 0, a 0-d tensor (trained as ``log_coefficient``)."""
         return self.log_coefficient.exp()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -187,17 +188,19 @@ class PINNLoss:
 
     Parameters
     ----------
-    problem:
+    problem
         The :class:`Poisson` problem (its forcing is what the residual is measured against).
-    collocation:
+    collocation
         Interior points (N_r, d).
-    boundary:
+    boundary
         Boundary points (N_b, d); the target there is u*.
-    observations:
+    observations
         Observations (x_o, y_o) of u (``Poisson.observations``), or None for a forward problem.
-    boundary_weight, data_weight:
+    boundary_weight, data_weight
         λ_b and λ_d.
 
+    Notes
+    -----
     With an :class:`InverseModel`, the residual uses the model's trainable coefficient, otherwise the
     problem's (known) one.
     """

@@ -33,6 +33,7 @@ import html
 import json
 import time
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,7 @@ import pandas as pd
 
 from spectra._validation import check_choice, check_positive_int, fail
 from spectra.output import output_folder
-from spectra.parallel import map_in_processes
+from spectra.parallel import check_executor_options, map_tasks, task_executor
 from spectra.plots.style import save_figure
 from spectra.results import library_versions, to_jsonable
 from spectra.sections import PROFILES, SECTIONS, Finding, Section, Table
@@ -73,14 +74,20 @@ def build_report(
     force: bool = False,
     progress: bool = True,
     jobs: int = 1,
+    scheduler: str | None = None,
+    cluster: str | None = None,
 ) -> ReportSummary:
     """Run the sections and write the report directory ``out`` (see module docstring).
 
     ``jobs`` > 1 runs that many sections at a time in worker processes with one torch thread each (on a
     small machine this beats one process whose torch threads compete with each other); progress is then
-    one bar over the sections instead of bars inside each. A section named twice in ``sections`` runs once.
+    one bar over the sections instead of bars inside each. ``scheduler`` (a running Dask scheduler's
+    address) or ``cluster`` (``"local:N"``) run the sections on a Dask cluster instead
+    (:func:`spectra.parallel.task_executor`); the numbers are the same wherever a section runs. A section
+    named twice in ``sections`` runs once.
     """
     jobs = check_positive_int("jobs", jobs)
+    check_executor_options(jobs, scheduler, cluster)
     check_choice("profile", profile, PROFILES)
     seed = check_seed("seed", seed)
     names = list(SECTIONS) if sections is None else list(dict.fromkeys(sections))  # first mention's order
@@ -91,7 +98,8 @@ def build_report(
 
     with output_folder(out, force=force, kind="report") as staging:
         start = time.perf_counter()
-        built = _run_sections(names, profile, seed, progress, jobs)
+        with task_executor(jobs, scheduler=scheduler, cluster=cluster, progress=progress) as executor:
+            built = _run_sections(names, profile, seed, progress, executor)
         wall_time = time.perf_counter() - start
         try:
             figures = _write_figures(staging, [section for section, _ in built])
@@ -127,10 +135,12 @@ def _run_section(task: tuple[str, str, int, bool]) -> tuple[Section, float]:
     return SECTIONS[name](profile, seed, progress), time.perf_counter() - start
 
 
-def _run_sections(names: list[str], profile: str, seed: int, progress: bool, jobs: int) -> list[tuple[Section, float]]:
+def _run_sections(
+    names: list[str], profile: str, seed: int, progress: bool, executor: Executor | None
+) -> list[tuple[Section, float]]:
     """Each section with its wall time, in the order of ``names`` (progress bars inside a section only when serial)."""
-    tasks = [(name, profile, seed, progress and jobs == 1) for name in names]
-    return map_in_processes(_run_section, tasks, jobs, progress=progress, description=f"report ({profile})")
+    tasks = [(name, profile, seed, progress and executor is None) for name in names]
+    return map_tasks(_run_section, tasks, executor, progress=progress, description=f"report ({profile})")
 
 
 def _write_figures(directory: Path, sections: list[Section]) -> list[str]:

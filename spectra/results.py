@@ -9,8 +9,8 @@ everything else as JSON in ``__meta__``. The file is written whole or not at all
 ``load(path)`` rebuilds the dataclass. ``to_frame()`` returns a tidy ``pandas.DataFrame``
 (one observation per row), ready for seaborn.
 
-Display. ``repr(result)`` is one short line (at most :data:`REPR_LIMIT` characters): the kind, the
-class's headline numbers (:meth:`Result._headline`), the dtype and shape of each array field and the
+Display. ``repr(result)`` is one short line (at most ``REPR_LIMIT`` characters): the kind, the
+class's headline numbers (``Result._headline``), the dtype and shape of each array field and the
 value of each scalar field, e.g. ``<NTKSpectrum | largest eigenvalue=736.6 | eigenvalues: float64
 (256,), ...>``; never the array data. In Jupyter, ``_repr_html_`` shows the same as a small table with a
 thumbnail figure where one fits (:mod:`spectra.plots.thumbnails`).
@@ -135,7 +135,7 @@ class ArraySchema:
     (that exact length), a symbol such as ``"R"`` (any length, but the same for every use of the
     symbol in the result), a symbol plus or minus a constant (``"K+1"``), or ``"..."`` (any number of
     axes of any length; ``("...",)`` is a shape that is free). ``dtypes``: the accepted kinds, names
-    from :data:`DTYPE_KINDS`. ``optional``: the field may be None. ``mapping``: the field is a
+    from ``DTYPE_KINDS``. ``optional``: the field may be None. ``mapping``: the field is a
     dictionary of arrays, each value checked against the schema. ``per_key``: the symbols of a
     mapping field are bound separately for each key (shared by the mapping fields of that key).
     """
@@ -614,8 +614,8 @@ class Result:
     Array fields are declared with :func:`array_field` / :func:`array_dict_field` (their shape and
     dtype); every other saved field is JSON, checked on load against its type annotation. The repr is
     short and the HTML repr a table (module docstring); a subclass adds its headline numbers by
-    overriding :meth:`_headline`, and its thumbnail by registering a plot in
-    :mod:`spectra.plots.thumbnails` (or overriding :meth:`_thumbnail`).
+    overriding ``_headline``, and its thumbnail by registering a plot in
+    :mod:`spectra.plots.thumbnails` (or overriding ``_thumbnail``).
     """
 
     #: The schema helpers, reachable from any module that imports :class:`Result`.

@@ -12,11 +12,14 @@ breakdown that never came) "never", and a number that is not defined there (the 
 breakdown that never came) "—", whatever the analysis stored for them (inf, -1 or NaN).
 
 Sections, in the order of the report:
+
 - ``pde``: the frequency PDE against training of the two-layer Fourier-feature network (validate.pde);
 - ``linearized``: linearised NTK dynamics against training of MLP, RepNet, FF-MLP (validate.linearized);
 - ``multilayer``: FF(rho_w) -> MLP, per-frequency decay under Gaussian against uniform rho_w (validate.multilayer);
 - ``nonuniform``: the general equation on non-uniformly sampled data (validate.nonuniform);
 - ``multiscale``: MLP, RepNet and FF-MLP on a multiscale target, with their diagnostics (comparison).
+- ``images``: coordinate networks (MLP, positional encoding, Fourier features, RepNet, SIREN) fitting a natural
+  image at equal parameters: held-out PSNR and per-radial-band errors (data.images, data.dynamics).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from spectra.comparison import ComparisonSettings, compare_models, spectrum_band
+from spectra.data import ImageDynamics, fit_image, image_data
+from spectra.models import CoordinateNetwork, count_parameters
 from spectra.plots import (
     plot_breakpoint_density,
     plot_eigenvalue_frequency,
@@ -39,6 +44,7 @@ from spectra.plots import (
     plot_frequency_heatmap,
     plot_training_curves,
 )
+from spectra.plots.images import plot_band_heatmap, plot_image_fits
 from spectra.plots.linearized import (
     plot_linearized_drift,
     plot_linearized_errors,
@@ -64,6 +70,7 @@ from spectra.validate import (
     pde_against_network,
 )
 
+#: The report's sizes: "smoke" (seconds; what the tests run), "quick" (minutes on 2 cores) and "full".
 PROFILES = ("smoke", "quick", "full")
 
 
@@ -676,10 +683,408 @@ def _multiscale_findings(frequencies: pd.DataFrame, headline: dict[str, Any]) ->
     return findings
 
 
+@dataclass(frozen=True)
+class ImageSectionSettings:
+    """Sizes of the ``images`` section: one bundled image, one seed and one learning rate for every model.
+
+    Parameters
+    ----------
+    image
+        A bundled natural image (:data:`spectra.data.BUNDLED_IMAGES`), read in grey.
+    size
+        Pixels per side after the centre crop and resize.
+    width
+        The plain MLP's width; its parameter count is the budget of every other model.
+    depth
+        Hidden layers of every model.
+    steps, record_every
+        Full-batch Adam steps (equal for every model) and steps between records.
+    lr
+        Adam's learning rate, the same for every model.
+    n_frequencies
+        Rows of the Gaussian Fourier-feature matrix.
+    level
+        A band is learned at the first record where its relative error falls to this level or below.
+    """
+
+    image: str = "camera"
+    size: int = 64
+    width: int = 84
+    depth: int = 3
+    steps: int = 3000
+    record_every: int = 25
+    lr: float = 1e-3
+    n_frequencies: int = 64
+    level: float = 0.5
+
+    @classmethod
+    def smoke(cls) -> ImageSectionSettings:
+        """16 × 16 pixels, about 500 parameters per model, 40 steps: a few seconds at most."""
+        return cls(size=16, width=20, depth=2, steps=40, record_every=5, lr=3e-3, n_frequencies=8)
+
+    @classmethod
+    def quick(cls) -> ImageSectionSettings:
+        """64 × 64 pixels, about 8.6k parameters per model, 1500 steps: well under a minute on one core."""
+        return cls(width=64, steps=1500, n_frequencies=32)
+
+    @property
+    def nyquist(self) -> float:
+        """Nyquist frequency of the training grid (every other pixel), cycles per unit length: size / 4."""
+        return self.size / 4
+
+    def networks(self) -> dict[str, CoordinateNetwork]:
+        """The compared families by label: MLP, positional encoding up to the training grid's Nyquist frequency,
+        Gaussian Fourier features (σ = Nyquist / 4), RepNet (s0 = 2π Nyquist) and SIREN (ω0 = 30)."""
+        levels = int(round(math.log2(self.nyquist))) + 2  # top octave 2^(L-1) / 2 = the training Nyquist
+        nets = [
+            CoordinateNetwork("mlp", self.depth),
+            CoordinateNetwork("positional", self.depth, levels=levels),
+            CoordinateNetwork("gaussian", self.depth, sigma=self.nyquist / 4, n_frequencies=self.n_frequencies),
+            CoordinateNetwork("repnet", self.depth, s0=2 * math.pi * self.nyquist),
+            CoordinateNetwork("siren", self.depth),
+        ]
+        return {net.label: net for net in nets}
+
+
+_UNIT_SQUARE = ((0.0, 1.0), (0.0, 1.0))
+_LATE_FRACTION = 0.2  # the headline PSNR: median over the last 20% of the records
+
+
+def _late(values: np.ndarray) -> float:
+    """Median over the last :data:`_LATE_FRACTION` of the records (at least one)."""
+    return float(np.median(values[len(values) - max(1, round(_LATE_FRACTION * len(values))) :]))
+
+
+def _step_cell(step: float) -> Any:
+    """A learning step as a table entry: the step, "never" (inf) or None (NaN: shown "—")."""
+    if np.isnan(step):
+        return None
+    return NEVER if np.isinf(step) else int(step)
+
+
+def _learning_order_text(steps: np.ndarray, edges: np.ndarray) -> str:
+    """Bands (by lower edge of |k|) in the order they were learned, "=" for a tie, then the never-learned ones."""
+    learned = [b for b in np.argsort(steps, kind="stable") if np.isfinite(steps[b])]
+    text = ""
+    for i, b in enumerate(learned):
+        if i:
+            text += " = " if steps[b] == steps[learned[i - 1]] else " → "
+        text += f"{edges[b]:g}"
+    never = [f"{edges[b]:g}" for b in range(len(steps)) if np.isinf(steps[b])]
+    return (text or "none") + (f"; never: {', '.join(never)}" if never else "")
+
+
+def _floats(values: np.ndarray) -> list[float | None]:
+    """Plain floats for ``summary.json``, None for NaN (a band without energy or without bins there)."""
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
+def images_section(profile: str, seed: int, progress: bool) -> Section:
+    """Coordinate networks fitting one natural image at equal parameters and steps: PSNR and per-band errors.
+
+    Parameters
+    ----------
+    profile
+        ``"smoke"``, ``"quick"`` or ``"full"`` (:class:`ImageSectionSettings`).
+    seed
+        Seed of every model's initial weights (and of the Gaussian frequencies).
+    progress
+        Show a progress bar for each model's training.
+
+    Returns
+    -------
+    Section
+        Key ``"images"``: the fits, per-band error heat maps of the MLP and of the best model by test PSNR, the
+        PSNR and per-band tables, and the findings (:func:`_image_findings`).
+    """
+    settings = _by_profile(profile, ImageSectionSettings.smoke, ImageSectionSettings.quick, ImageSectionSettings)
+    data = image_data(settings.image, settings.size, grey=True)
+    networks = settings.networks()
+    mlp = next(label for label, net in networks.items() if net.kind == "mlp")
+    budget = count_parameters(networks[mlp].build(2, data.channels, settings.width, _UNIT_SQUARE, seed=0))
+    widths, counts, predictions, dynamics = {}, {}, {}, {}
+    for label, net in networks.items():
+        width = settings.width if net.kind == "mlp" else net.width_for(budget, 2, data.channels, _UNIT_SQUARE)
+        model = net.build(2, data.channels, width, _UNIT_SQUARE, seed=seed)
+        history, dynamics[label] = fit_image(
+            model,
+            data,
+            lr=settings.lr,
+            steps=settings.steps,
+            record_every=settings.record_every,
+            seed=seed,
+            progress=progress,
+        )
+        widths[label], counts[label] = width, count_parameters(model)
+        predictions[label] = data.as_image(history.predictions[-1])
+    deviation = max(abs(n - budget) for n in counts.values()) / budget
+    late_test = {label: _late(d.psnr_test) for label, d in dynamics.items()}
+    late_train = {label: _late(d.psnr_train) for label, d in dynamics.items()}
+    ranked = sorted(late_test, key=late_test.__getitem__, reverse=True)
+    best = ranked[0]
+    learned = {label: d.learning_steps(settings.level, on="train") for label, d in dynamics.items()}
+    reference = dynamics[mlp]
+    edges, bands = reference.edges, reference.band_labels
+
+    results = pd.DataFrame(
+        {
+            "model": list(networks),
+            "width": [widths[m] for m in networks],
+            "parameters": [counts[m] for m in networks],
+            "test PSNR, late (dB, higher = better)": [late_test[m] for m in networks],
+            "train PSNR, late (dB)": [late_train[m] for m in networks],
+            "train − test, late (dB, lower = less memorised)": [late_train[m] - late_test[m] for m in networks],
+            "test PSNR, final (dB)": [float(dynamics[m].psnr_test[-1]) for m in networks],
+            "train PSNR, final (dB)": [float(dynamics[m].psnr_train[-1]) for m in networks],
+            "bands learned on the training grid, in order (lower edge of |k|)": [
+                _learning_order_text(learned[m], edges) for m in networks
+            ],
+        }
+    )
+    learned_table = pd.DataFrame(
+        {
+            "band |k| (cycles per unit length)": bands,
+            "share of the image's mean square": reference.target_energy,
+            **{f"{m}: learned at step": pd.Series([_step_cell(s) for s in learned[m]], dtype=object) for m in networks},
+        }
+    )
+    test_error = pd.DataFrame(
+        {
+            "band |k| (cycles per unit length)": bands,
+            "has frequencies on the training grid": [
+                "yes" if np.isfinite(e) else "no (aliases there)" for e in reference.train_band_error[-1]
+            ],
+            **{f"{m} (lower = better)": dynamics[m].test_band_error[-1] for m in networks},
+        }
+    )
+    if best == mlp:
+        shown = {f"{mlp} (best test PSNR)": dynamics[mlp], f"{ranked[1]} (second-best test PSNR)": dynamics[ranked[1]]}
+    else:
+        shown = {mlp: dynamics[mlp], f"{best} (best test PSNR)": dynamics[best]}
+    titles = {f"{settings.image}/{m}": f"\ntest {late_test[m]:.1f} dB" for m in networks}
+    figures = {
+        "fits": plot_image_fits({settings.image: {"target": data.image, **predictions}}, titles=titles),
+        "band-errors-train": plot_band_heatmap(shown, on="train"),
+        "band-errors-test": plot_band_heatmap(shown, on="test"),
+    }
+    panels = " and ".join(shown)
+    level = settings.level
+    return Section(
+        key="images",
+        title="Coordinate networks on a natural image: held-out pixels and radial bands",
+        description=(
+            f"The bundled image '{settings.image}' (scikit-image's, in grey), centre-cropped and resized to "
+            f"{settings.size} × {settings.size} pixels, as (x0, x1) in [0, 1]² → pixel value. Protocol of the "
+            "coordinate-network papers: train on every other pixel along each axis (a quarter of the pixels, a "
+            f"grid whose Nyquist frequency is {settings.nyquist:g} cycles per unit length), test on the held-out "
+            "pixels; PSNR = 10 log10(1 / MSE) on both. Models, each with "
+            f"{settings.depth} hidden layers, at the plain MLP's parameter count ({budget} parameters at width "
+            f"{settings.width}; the other widths chosen to match it, every count within {deviation:.1%}): the ReLU "
+            "MLP on raw coordinates; positional encoding sin/cos(2^l π x) up to the training grid's Nyquist "
+            f"frequency; {settings.n_frequencies} Gaussian Fourier features with σ = {settings.nyquist / 4:g} "
+            f"cycles per unit length; RepNet (partition levels on a uniform grid, s0 = 2π·{settings.nyquist:g}); "
+            f"SIREN (ω0 = 30). Every model: {settings.steps} full-batch Adam steps at learning rate {settings.lr:g}, "
+            f"seed {seed}, a record every {settings.record_every} steps. Headline PSNR: the median over the last "
+            "20% of the records. Per record, the residual's relative error in each octave band of the radial "
+            "frequency |k| on the training grid (the training pixels alone) and on the held-out pixels "
+            "(band-passed residual there); a band is learned at the first record where its training-grid error "
+            f"is at most {level:g}. Bands with no frequency on the training grid alias in the training data, "
+            "which therefore do not determine them. One seed and one learning rate: a model set against "
+            "another here may be held back by the rate; analysis/image_regression.py is the fair comparison "
+            "(a learning-rate sweep per model chosen by training loss, several seeds and images, and the eNTK's "
+            "predicted learning order)."
+        ),
+        figures=figures,
+        captions={
+            "fits": f"The target '{settings.image}' (first panel) and each model's prediction on every pixel at the "
+            "last step; each title gives the model's late test PSNR (held-out pixels).",
+            "band-errors-train": f"Relative error per radial band (rows, octave bands of |k| in cycles per unit "
+            f"length) against training step (columns), log colour scale, for {panels}, on the training grid "
+            f"(training pixels alone; blank: bands with no frequency on that grid). A band counts as learned "
+            f"once its error is at most {level:g}.",
+            "band-errors-test": f"The same on the held-out test pixels (band-passed residual there), for {panels}: "
+            "the top rows hold the bands that alias in the training data.",
+        },
+        tables={
+            "PSNR at equal parameters and equal steps": Table(
+                results,
+                "Late: median over the last 20% of the records; final: the last record. Train − test: the gap "
+                "between fitting the training pixels and predicting the held-out ones. Learning order: bands by "
+                f"the first record where their training-grid error is at most {level:g}; '=' joins bands learned "
+                "between the same two records.",
+            ),
+            "step at which each band is learned (training grid)": Table(
+                learned_table,
+                f"First recorded step where the band's relative error on the training grid is at most {level:g}. "
+                "never: it stayed above that for the whole run; —: the band has no frequency on the training grid "
+                "(it aliases there).",
+            ),
+            "relative error per band on the held-out pixels at the last step": Table(
+                test_error,
+                "‖band-passed residual‖ / ‖band-passed target‖ on the test pixels; 1 is the error of predicting "
+                "nothing in the band, above 1 the model adds content the image does not have there; —: the "
+                "image has no energy in the band on the held-out pixels.",
+            ),
+        },
+        findings=_image_findings(dynamics, learned, late_train, late_test, networks, level),
+        numbers={
+            "image": settings.image,
+            "results": [
+                {
+                    "model": m,
+                    "kind": networks[m].kind,
+                    "width": widths[m],
+                    "n_parameters": counts[m],
+                    "psnr_test_late": late_test[m],
+                    "psnr_train_late": late_train[m],
+                    "psnr_test": float(dynamics[m].psnr_test[-1]),
+                    "psnr_train": float(dynamics[m].psnr_train[-1]),
+                    "learned_step": [_step_cell(s) for s in learned[m]],
+                    "final_train_band_error": _floats(dynamics[m].train_band_error[-1]),
+                    "final_test_band_error": _floats(dynamics[m].test_band_error[-1]),
+                }
+                for m in networks
+            ],
+            "bands": bands,
+            "target_energy": reference.target_energy,
+            "train_nyquist": reference.train_nyquist,
+            "best_by_test_psnr_late": best,
+            "best_by_train_psnr_late": max(late_train, key=late_train.__getitem__),
+            "parameter_budget": budget,
+            "parameter_deviation": deviation,
+            "settings": dataclasses.asdict(settings),
+        },
+    )
+
+
+def _image_findings(
+    dynamics: Mapping[str, ImageDynamics],
+    learned: Mapping[str, np.ndarray],
+    late_train: Mapping[str, float],
+    late_test: Mapping[str, float],
+    networks: Mapping[str, CoordinateNetwork],
+    level: float,
+) -> list[Finding]:
+    """The MLP's learning order of the radial bands, the high-frequency models and RepNet against the MLP in the
+    top band the training grid resolves, memorisation (best train PSNR against best test PSNR), and the bands
+    that alias in the training data."""
+    mlp = next(label for label, net in networks.items() if net.kind == "mlp")
+    reference = dynamics[mlp]
+    labels = reference.band_labels
+    findings = [_band_order_finding(mlp, learned[mlp], labels, level)]
+    resolved = [b for b in range(len(labels)) if reference.edges[b + 1] <= reference.train_nyquist]
+    if resolved:
+        top = resolved[-1]
+        error = {m: float(d.train_band_error[-1, top]) for m, d in dynamics.items()}
+        featured = [m for m, net in networks.items() if net.kind in ("positional", "gaussian", "siren")]
+        if featured:
+            lowest = min(featured, key=error.__getitem__)
+            holds, verdict = _check(
+                error[lowest] < error[mlp], f"{lowest} {_g(error[lowest])} against {_g(error[mlp])}"
+            )
+            findings.append(
+                Finding(
+                    quantity=f"relative error on the training grid in band |k| ∈ {labels[top]} (the top band below "
+                    f"its Nyquist frequency) at the last step: the lowest of {', '.join(featured)} against the MLP",
+                    measured=", ".join(f"{m} {_g(error[m])}" for m in [mlp, *featured]),
+                    theory="spectral bias: the MLP learns this band last; Fourier features and sine activations "
+                    "reach it sooner",
+                    criterion="the lowest of their errors below the MLP's",
+                    holds=holds,
+                    verdict=verdict,
+                )
+            )
+        for repnet in (m for m, net in networks.items() if net.kind == "repnet"):
+            holds, verdict = _check(error[repnet] < error[mlp], f"{_g(error[repnet])} against {_g(error[mlp])}")
+            findings.append(
+                Finding(
+                    quantity=f"relative error on the training grid in band |k| ∈ {labels[top]} at the last step: "
+                    f"{repnet} against the MLP",
+                    measured=f"{repnet} {_g(error[repnet])}, MLP {_g(error[mlp])}",
+                    theory="RepNet's claim: its reparameterised first layer lifts the MLP's spectral bias",
+                    criterion="RepNet's error below the MLP's",
+                    holds=holds,
+                    verdict=verdict,
+                )
+            )
+    best_train = max(late_train, key=late_train.__getitem__)
+    best_test = max(late_test, key=late_test.__getitem__)
+    holds, verdict = _check(
+        best_train != best_test,
+        f"{best_train} fits the training pixels best, {best_test} predicts the held-out ones best"
+        if best_train != best_test
+        else f"{best_test} is best on both",
+    )
+    findings.append(
+        Finding(
+            quantity="the model with the best late train PSNR against the one with the best late test PSNR",
+            measured=f"best train: {best_train} {late_train[best_train]:.1f} dB (test {late_test[best_train]:.1f} "
+            f"dB); best test: {best_test} {late_test[best_test]:.1f} dB (train {late_train[best_test]:.1f} dB)",
+            theory="memorisation: the training pixels do not determine what lies between them, so the closest fit "
+            "of the training pixels need not predict the held-out pixels best",
+            criterion="the best model by train PSNR is not the best by test PSNR",
+            holds=holds,
+            verdict=verdict,
+        )
+    )
+    aliased = [
+        b
+        for b in range(len(labels))
+        if np.isnan(reference.train_band_error[-1, b])
+        and all(np.isfinite(d.test_band_error[-1, b]) for d in dynamics.values())
+    ]
+    if aliased:
+        error = {(m, b): float(d.test_band_error[-1, b]) for m, d in dynamics.items() for b in aliased}
+        (m_low, b_low), lowest = min(error.items(), key=lambda item: item[1])
+        holds, verdict = _check(lowest > level, f"lowest {_g(lowest)} ({m_low}, band {labels[b_low]})")
+        findings.append(
+            Finding(
+                quantity="relative error on the held-out pixels at the last step in the band(s) with no frequency "
+                f"on the training grid ({', '.join(labels[b] for b in aliased)}): the lowest over the models",
+                measured=f"{_g(lowest)} ({m_low}, band {labels[b_low]}); the MLP's: "
+                + ", ".join(_g(error[mlp, b]) for b in aliased),
+                theory="these frequencies alias in the training data, which therefore do not determine them: "
+                "no model learns them",
+                criterion=f"every model's error there above the learning level {level:g}",
+                holds=holds,
+                verdict=verdict,
+            )
+        )
+    return findings
+
+
+def _band_order_finding(model: str, steps: np.ndarray, labels: Sequence[str], level: float) -> Finding:
+    """Whether ``model`` learned the radial bands (with frequencies on the training grid) in increasing order."""
+    defined = [b for b in range(len(steps)) if not np.isnan(steps[b])]
+    measured = "; ".join(f"{labels[b]}: {_step_cell(steps[b])}" for b in defined)
+    n_learned = sum(np.isfinite(steps[b]) for b in defined)
+    if n_learned < 2:
+        holds, verdict = None, f"no verdict: {n_learned} band(s) reached the level {level:g} within the run"
+    else:
+        earlier = [(a, b) for a, b in zip(defined[:-1], defined[1:], strict=True) if steps[b] < steps[a]]
+        holds, verdict = _check(
+            not earlier,
+            "each band learned no earlier than the band below it"
+            if not earlier
+            else "; ".join(f"{labels[b]} at step {int(steps[b])} before {labels[a]}" for a, b in earlier),
+        )
+    return Finding(
+        quantity=f"{model}: step at which each radial band's error on the training grid first reaches {level:g}",
+        measured=measured,
+        theory="spectral bias: radial bands are learned in increasing order of frequency",
+        criterion="steps non-decreasing from band to band (never: after every step; equal: learned between the "
+        "same two records), at least two bands learned",
+        holds=holds,
+        verdict=verdict,
+    )
+
+
+#: The report's sections in page order: key -> builder ``(profile, seed, progress) -> Section``.
 SECTIONS: dict[str, SectionBuilder] = {
     "pde": pde_section,
     "linearized": linearized_section,
     "multilayer": multilayer_section,
     "nonuniform": nonuniform_section,
     "multiscale": multiscale_section,
+    "images": images_section,
 }

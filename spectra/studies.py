@@ -3,6 +3,7 @@
 A study is run as
 
     python analysis/<study>.py [--quick] [--out DIR] [--force] [--seeds S ...] [--no-progress]
+                               [--workers N | --scheduler tcp://host:port | --cluster local:N]
 
 and writes the folder ``DIR`` (default ``results/<study>``) through :func:`spectra.output.output_folder`:
 the path is checked and locked before any computation (a folder the toolkit did not write is refused;
@@ -14,6 +15,9 @@ atomic swap, or not at all. The folder holds
 - each table as ``<name>.csv``.
 
 It also prints its main table, so that a terminal run shows the numbers a closing note quotes.
+A study's independent runs go through :func:`study_executor`: ``--workers N`` local processes, or a
+Dask cluster (``--scheduler`` to join a running one, ``--cluster local:N`` to start one), with the same
+numbers wherever they run (:mod:`spectra.parallel`).
 ``--quick`` shrinks every size so that the test suite can run the study in well under a minute.
 """
 
@@ -24,7 +28,8 @@ import json
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +38,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from spectra.output import OutputBusyError, output_folder
-from spectra.parallel import sigterm_as_exit
+from spectra.parallel import add_executor_arguments, check_executor_options, sigterm_as_exit, task_executor
 from spectra.plots.style import save_figure
 from spectra.results import library_versions, spread, to_jsonable
 
-__all__ = ["format_spread", "format_table", "spread", "study_output", "study_parser", "write_study"]
+__all__ = [
+    "format_spread",
+    "format_table",
+    "spread",
+    "study_executor",
+    "study_output",
+    "study_parser",
+    "write_study",
+]
 
 
 def study_parser(name: str, description: str | None, *, seeds: Sequence[int] = (0, 1, 2)) -> argparse.ArgumentParser:
@@ -50,7 +63,15 @@ def study_parser(name: str, description: str | None, *, seeds: Sequence[int] = (
     parser.add_argument("--force", action="store_true", help="replace an earlier output of this toolkit at --out")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(seeds), help=f"seeds (default {list(seeds)})")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_executor_arguments(parser, default=None, help="local worker processes (default: the study's own, often 1)")
     return parser
+
+
+def study_executor(args: argparse.Namespace, default_workers: int = 1) -> AbstractContextManager[Executor | None]:
+    """The executor the study's runs go to, from --workers (None: ``default_workers``), --scheduler, --cluster."""
+    return task_executor(
+        args.workers or default_workers, scheduler=args.scheduler, cluster=args.cluster, progress=not args.no_progress
+    )
 
 
 def format_spread(summary: Mapping[str, Any], digits: int = 3) -> str:
@@ -74,6 +95,7 @@ def study_output(args: argparse.Namespace) -> Iterator[Path]:
     with ExitStack() as stack:
         stack.enter_context(sigterm_as_exit())
         try:
+            check_executor_options(args.workers or 1, args.scheduler, args.cluster)
             staging = stack.enter_context(output_folder(args.out, force=args.force, kind="study"))
         except (ValueError, TypeError, FileExistsError, OutputBusyError) as error:
             print(f"{Path(sys.argv[0]).name}: {error}", file=sys.stderr)

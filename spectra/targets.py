@@ -1,6 +1,6 @@
 """Target functions with known spectra and domains.
 
-Conventions (reference/frequency-pde.md): frequencies in cycles per unit length; the Fourier
+Conventions (docs/conventions.rst): frequencies in cycles per unit length; the Fourier
 transform is g_hat(xi) = ∫ g(x) exp(-2πi xi·x) dx.
 
 A target is called on points of shape (n, d) and returns values of shape (n, 1); a torch tensor
@@ -10,10 +10,11 @@ expose their ``line_spectrum()`` (frequencies and amplitudes); targets that are 
 R^d expose their analytic ``fourier_transform(xi)``.
 
 Families:
+
 - :class:`SumOfSines`, g(x) = Σ_k A_k sin(2π κ_k·x + 2π φ_k): Rahaman et al.'s targets
   (:func:`rahaman`), the multiscale functions of the RepNet studies (:func:`multiscale_1d`,
   :func:`multiscale_4d`) and Tancik et al.'s power-law random signals (:func:`power_law_signal`).
-- :class:`WindowedCosines`, g(x) = exp(-|x - x0|² / (2 ℓ²)) Σ_k A_k cos(2π κ_k·x): smooth and
+- :class:`WindowedCosines`, g(x) = exp(-``|x - x0|²`` / (2 ℓ²)) Σ_k A_k cos(2π κ_k·x): smooth and
   decaying, with a compact (Gaussian-bump) spectrum, for the frequency PDE.
 """
 
@@ -135,9 +136,9 @@ class SumOfSines(Target):
 
 @dataclass(frozen=True, eq=False)
 class WindowedCosines(Target):
-    """g(x) = exp(-|x - x0|² / (2 ℓ²)) Σ_k A_k cos(2π κ_k·x).
+    """g(x) = exp(-``|x - x0|²`` / (2 ℓ²)) Σ_k A_k cos(2π κ_k·x).
 
-    Fourier transform (convention exp(-2πi xi·x)), with G(xi) = (2π ℓ²)^(d/2) exp(-2π² ℓ² |xi|²):
+    Fourier transform (convention exp(-2πi xi·x)), with G(xi) = (2π ℓ²)^(d/2) exp(-2π² ℓ² ``|xi|²``):
         g_hat(xi) = Σ_k (A_k / 2) [ G(xi - κ_k) e^{-2πi (xi - κ_k)·x0} + G(xi + κ_k) e^{-2πi (xi + κ_k)·x0} ].
     """
 
@@ -251,7 +252,7 @@ def windowed_cosines(
 ) -> WindowedCosines:
     """1-D Gaussian-windowed cosines on [center - half_width, center + half_width].
 
-    The default is exp(-x²/4.5)(cos 2x + cos 6x) on [-12, 12] (reference/frequency-pde.md, section 7),
+    The default is exp(-x²/4.5)(cos 2x + cos 6x) on [-12, 12] (docs/theory.rst, "A worked example"),
     whose frequencies 2 and 6 rad/unit are 1/π and 3/π cycles/unit.
     """
     center, half_width = check_real("center", center), check_positive_float("half_width", half_width)

@@ -6,7 +6,8 @@ wraps it as a PyTorch Lightning callback.
 
 Conventions
 -----------
-- Loss: the mean loss L(θ) = (1/2N) Σ_i |f(x_i; θ) - y_i|² (sum over outputs, mean over samples);
+
+- Loss: the mean loss L(θ) = (1/2N) Σ_i ``|f(x_i; θ) - y_i|²`` (sum over outputs, mean over samples);
   a minibatch of size B uses (1/2B) Σ over the batch.
 - Time: the theory's continuous time t = lr × steps. For full-batch gradient descent
   (``optimizer="sgd"``, no momentum) the kernel regime then gives ∂_t f = -(1/N) Θ (f - y).
@@ -62,7 +63,7 @@ OPTIMIZERS = ("adam", "sgd", "lbfgs")
 
 
 def mean_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """(1/2N) Σ_i |f_i - y_i|²: the loss every theory in spectra assumes."""
+    """(1/2N) Σ_i ``|f_i - y_i|²``: the loss every theory in spectra assumes."""
     return 0.5 * ((prediction - target) ** 2).sum(dim=-1).mean()
 
 
@@ -97,6 +98,11 @@ class Recorder:
     name: str = "recorder"
 
     def record(self, model: nn.Module, snapshot: Snapshot) -> Mapping[str, Any]:
+        """The values to record for ``model`` at ``snapshot``: name -> number or array (one row of the History).
+
+        Called in eval mode without gradients; the values are stored under ``"<name>/<key>"`` in
+        ``History.records``, stacked over the record steps.
+        """
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -107,7 +113,7 @@ class Recorder:
 
 
 class ParameterDriftRecorder(Recorder):
-    """Relative parameter drift |θ_t - θ_0| / |θ_0| (is the lazy picture valid?) and |θ_t|."""
+    """Relative parameter drift ``|θ_t - θ_0|`` / ``|θ_0|`` (is the lazy picture valid?) and ``|θ_t|``."""
 
     name = "parameters"
 
@@ -170,7 +176,7 @@ class History(Result):
         return frame
 
     def relative_l2_error(self) -> np.ndarray:
-        """|f_t - g| / |g| on the probe points at each record step (needs ``probe_target``)."""
+        """``|f_t - g|`` / ``|g|`` on the probe points at each record step (needs ``probe_target``)."""
         if self.probe_target is None:
             raise ValueError("probe_target: expected target values on the probe points, got None")
         error = np.linalg.norm((self.predictions - self.probe_target[None]).reshape(len(self.steps), -1), axis=1)
@@ -345,7 +351,7 @@ class Monitor:
       (a constant rate), or, with a schedule, leave ``lr`` None and pass ``time=`` Σ_{s < step} lr_s
       at every call that can record. (With Adam, t is the same bookkeeping, without the kernel
       regime's meaning.)
-    - Loss: the full-data mean loss (1/2N) Σ_i |f(x_i) - y_i|² at the record (or ``objective(model)``),
+    - Loss: the full-data mean loss (1/2N) Σ_i ``|f(x_i) - y_i|²`` at the record (or ``objective(model)``),
       not the minibatch loss your loop happens to compute.
     - Records are taken in eval mode (dropout off, batch-norm running statistics read, not updated)
       and without gradients (except that an ``objective`` may differentiate), then every submodule's
@@ -355,20 +361,20 @@ class Monitor:
 
     Parameters
     ----------
-    x, y:
+    x, y
         The training inputs (N, d) and targets (N, c) the loss is measured on (y optional with an
         ``objective``).
-    lr:
+    lr
         Constant learning rate, for t = lr × step; None: pass ``time`` at each call.
-    record_every, steps:
+    record_every, steps
         Steps between records, and the last step (recorded whatever ``record_every``; None: unknown).
-    probe, probe_target:
+    probe, probe_target
         Points (P, d) where predictions are recorded and the target there (default: x and y).
-    recorders:
+    recorders
         :class:`Recorder` objects called at each record (distinct names).
-    objective:
+    objective
         ``objective(model)`` returns the recorded loss in place of the mean data loss.
-    seed, config:
+    seed, config
         Stored in ``History.seed`` and ``History.config`` (beside the monitor's own entries) so that a
         saved History says how your run was made; the monitor itself draws nothing.
     """
@@ -582,31 +588,31 @@ def fit(
 
     Parameters
     ----------
-    x, y:
+    x, y
         Training inputs (N, d) and targets (N, c) (a 1-D y is read as (N, 1)); c must be the model's
         number of outputs. With an ``objective``, x only supplies the default probe points and y
         (optional) their target values.
-    optimizer:
+    optimizer
         ``"adam"``, ``"sgd"`` (plain gradient descent when full batch and no momentum) or ``"lbfgs"``.
-    lr, steps, batch_size:
+    lr, steps, batch_size
         Learning rate, number of parameter updates, minibatch size (None: full batch).
-    record_every:
+    record_every
         Steps between snapshots (default: steps // 100, at least 1). Step 0 and the last step are always recorded.
-    probe, probe_target:
+    probe, probe_target
         Points (P, d) where predictions are recorded and the target there (default: the training set).
-    recorders:
+    recorders
         :class:`Recorder` objects called at each snapshot.
-    seed:
+    seed
         Seeds the minibatch sampling (model initialisation is the model constructor's business).
-    device, dtype:
+    device, dtype
         Where and in which precision to train (default: those of the model's parameters).
-    checkpoint, checkpoint_every:
+    checkpoint, checkpoint_every
         A file to save the training state to every ``checkpoint_every`` steps (default record_every);
         when it exists, training resumes from it, ending with exactly the numbers of an uninterrupted
         run. The file records a fingerprint of the run (:mod:`spectra.checkpoint`): a resume with other
         data, probe, seed, model (architecture or initial state) or optimiser settings is refused. A run
         holds a lock on the file, so two runs cannot write it at once.
-    objective:
+    objective
         ``objective(model)`` returns the scalar loss to minimise in place of the mean data loss (full batch
         only). It is also the ``loss`` recorded at snapshots, evaluated with gradients enabled because it
         may differentiate the model with respect to its inputs (a PDE residual).

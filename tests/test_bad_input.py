@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import spectra
+from spectra import data as data_module
 from spectra import domain, fourier, frequencies, models, ntk, partition, pinn, targets, validate
 from spectra import fem as fem_package
 from spectra.fem.frequency_pde import dolfinx_modules
@@ -98,6 +99,17 @@ def poisson() -> pinn.Poisson:
 
 def reference_solver(**options: Any) -> fem_package.ReferenceSolver:
     return fem_package.ReferenceSolver(frequencies.Gaussian(0.5), 0.1, 1 / 24, cells=32, **options)
+
+
+def image(size: int = 8) -> data_module.ImageData:
+    return data_module.image_data(np.linspace(0.0, 1.0, size * size).reshape(size, size), size=None)
+
+
+def image_history() -> spectra.History:
+    data = image()
+    x, y = data.train()
+    model = models.MLP(2, 1, 4, 1, seed=0)
+    return spectra.fit(model, x, y, steps=2, record_every=1, probe=data.coordinates(), progress=False)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -453,6 +465,16 @@ ENTRIES: dict[str, Entry] = {
         output_std=positive(1.0),
         seed=seed(),
     ),
+    "normalised_mlp": entry(
+        models.normalised_mlp,
+        in_features=size(1),
+        out_features=size(1),
+        width=size(4),
+        depth=size(1),
+        domain=box((0.0, 1.0), 1),
+        activation=choice("relu", ("relu", "tanh", "sin")),
+        seed=seed(),
+    ),
     "count_parameters": entry(models.count_parameters, model=Kind(mlp, st.sampled_from([None, "model", 3]))),
     "shallow_relu_magnitudes": entry(
         models.shallow_relu_magnitudes,
@@ -461,6 +483,36 @@ ENTRIES: dict[str, Entry] = {
         sigma_c=positive(1.0),
         domain=array((-1.0, 1.0), wrong_shape=(1.0, -1.0)),
         x=Kind(value(None), st.sampled_from(["ab", [NAN], [[1.0], [1.0, 2.0]]])),
+    ),
+    "Siren": entry(
+        lambda in_features, width, depth, omega0, dtype: models.Siren(
+            in_features, 1, width, depth, omega0=omega0, seed=0, dtype=dtype
+        ),
+        in_features=size(2),
+        width=size(4),
+        depth=size(1),
+        omega0=positive(30.0),
+        dtype=dtype(),
+    ),
+    "Siren.__call__": entry(lambda x: models.Siren(2, 1, 4, 1, seed=0)(x), x=inputs(lambda: torch.rand(3, 2))),
+    "CoordinateNetwork": entry(
+        lambda kind, depth, levels, sigma, omega0: models.CoordinateNetwork(
+            kind, depth, levels=levels, sigma=sigma, omega0=omega0
+        ),
+        kind=choice("mlp", models.COORDINATE_KINDS),
+        depth=size(1, huge=False),
+        levels=size(6, huge=False),
+        sigma=positive(10.0),
+        omega0=positive(30.0),
+    ),
+    "CoordinateNetwork.build": entry(
+        lambda width, domain: models.CoordinateNetwork("mlp", 1).build(2, 1, width, domain, seed=0),
+        width=size(4),
+        domain=box([(0.0, 1.0), (0.0, 1.0)], 2),
+    ),
+    "CoordinateNetwork.width_for": entry(
+        lambda n_parameters: models.CoordinateNetwork("siren", 1).width_for(n_parameters, 2, 1, [(0.0, 1.0)] * 2),
+        n_parameters=size(50, huge=False),
     ),
     # fourier
     "nudft": entry(
@@ -497,6 +549,86 @@ ENTRIES: dict[str, Entry] = {
         fourier.radial_average,
         spec=instance(lambda: spectra.spectrum(sine(), grid(16))),
         bin_width=optional(positive(1.0)),
+    ),
+    "radial_frequencies": entry(
+        fourier.radial_frequencies,
+        shape=Kind(
+            value((4, 4)), st.sampled_from([(1, 4), (4,), "ab", None, (4.0, 4), (True, 4), (4, 4, 4), (10**7, 10**7)])
+        ),
+    ),
+    "octave_edges": entry(
+        fourier.octave_edges, shape=Kind(value((4, 6)), st.sampled_from([(4, 1), [4], None, (4, 4.5), (10**8, 10**8)]))
+    ),
+    "band_energy": entry(
+        fourier.band_energy,
+        values=Kind(
+            lambda: np.ones((4, 4)), st.sampled_from([np.ones(4), "ab", None, np.full((4, 4), NAN), np.ones((1, 4))])
+        ),
+        edges=optional(array([0.0, 1.0, 3.0], wrong_shape=[[0.0, 1.0]])),
+    ),
+    "band_pass": entry(
+        fourier.band_pass,
+        values=Kind(lambda: np.ones((2, 4, 4)), st.sampled_from([np.ones(4), "ab", None, np.full((4, 4), INF)])),
+        edges=optional(array([0.0, 1.0, 3.0], wrong_shape=[2.0, 1.0])),
+    ),
+    "band_errors": entry(
+        fourier.band_errors,
+        residual=Kind(lambda: np.ones((3, 4, 4)), st.sampled_from([np.ones(4), "ab", None, np.ones((3, 4, 5))])),
+        target=Kind(lambda: np.ones((4, 4)), st.sampled_from(["ab", None, np.full((4, 4), NAN), np.ones(4)])),
+        edges=optional(array([0.0, 1.0, 3.0], wrong_shape=[[0.0, 1.0]])),
+        mask=Kind(value(None), st.sampled_from([np.ones((3, 3), bool), np.zeros((4, 4), bool), "ab", 1.0])),
+    ),
+    # data
+    "load_image": entry(
+        data_module.load_image,
+        source=Kind(
+            value("camera"),
+            st.sampled_from(
+                [None, 3, "no_such_image", np.full((4, 4), NAN), np.zeros((2, 2, 2, 2)), np.zeros((8, 8, 5))]
+            ),
+        ),
+        size=Kind(value(8), st.sampled_from([0, -1, 3, 2.5, "8", True, (8,), (8, 8, 8), 10**7])),
+        grey=Kind(value(None), st.sampled_from(["yes", 1, 0.5])),
+    ),
+    "image_data": entry(
+        data_module.image_data,
+        source=Kind(
+            value(np.ones((8, 8))), st.sampled_from([None, "no_such_image", np.zeros((8, 8, 5)), np.full((8, 8), 2.0)])
+        ),
+        size=Kind(value(8), st.sampled_from([0, 3, 2.5, "8", (8, 8, 8), 10**7])),
+        stride=Kind(value(2), st.sampled_from([1, 0, -2, 2.0, "2", 100])),
+        name=Kind(value(None), st.sampled_from([3, True, ["a"]])),
+    ),
+    "bundled_images": entry(data_module.bundled_images),
+    "psnr": entry(
+        data_module.psnr,
+        prediction=Kind(
+            lambda: np.zeros(4), st.sampled_from([np.zeros(3), "ab", None, np.full(4, NAN), np.zeros(0)])
+        ),
+        target=Kind(lambda: np.full(4, 0.1), st.sampled_from([[0.1] * 4, "ab", None, np.full(4, INF)])),
+        data_range=positive(1.0),
+    ),
+    "image_dynamics": entry(
+        data_module.image_dynamics,
+        history=Kind(image_history, st.sampled_from([None, "x", 3])),
+        data=Kind(image, st.sampled_from([None, "x", 3, image(4)])),
+        edges=optional(array([0.0, 1.0, 3.0], wrong_shape=[[0.0, 1.0]])),
+    ),
+    "fit_image": entry(
+        lambda model, data, lr, steps: data_module.fit_image(model, data, lr=lr, steps=steps),
+        model=model(lambda: models.MLP(2, 1, 4, 1, seed=0)),
+        data=Kind(image, st.sampled_from([None, "x", 3])),
+        lr=positive(1e-3),
+        steps=size(2, huge=False),
+    ),
+    "ntk_band_prediction": entry(
+        lambda model, data, times, max_points: data_module.ntk_band_prediction(
+            model, data, times, max_points=max_points
+        ),
+        model=model(lambda: models.MLP(2, 1, 4, 1, seed=0, dtype=F64)),
+        data=instance(image),
+        times=Kind(value([0.1, 1.0]), st.sampled_from([[1.0, 0.5], "ab", None, [NAN], [-1.0, 1.0], []])),
+        max_points=size(16, huge=False),
     ),
     "frequency_error": entry(
         spectra.frequency_error,
@@ -1168,6 +1300,9 @@ def test_every_public_name_is_covered_or_listed() -> None:
         # results, abstract bases and plain records: built by spectra, not from user arguments
         "EmpiricalNNGP",
         "EmpiricalNTK",
+        "MagnitudeEstimate",
+        "SpaceEstimate",
+        "WidthFit",
         "FrequencyDistribution",
         "History",
         "PDESolution",
@@ -1198,11 +1333,16 @@ def test_every_public_name_is_covered_or_listed() -> None:
         "PDEComparison",
         "Samples",
         "Target",
+        "ImageData",
+        "ImageDynamics",
+        "NTKBandPrediction",
         "finufft_available",
     }
     covered = {name.split(".")[0] for name in ENTRIES}
     public = set()
-    for module in (spectra, domain, fourier, frequencies, models, ntk, partition, pinn, targets, validate, fem_package):
+    for module in (
+        spectra, domain, fourier, frequencies, models, ntk, partition, pinn, targets, validate, fem_package, data_module
+    ):
         exported = getattr(module, "__all__", None)
         for name, obj in vars(module).items():
             defined_here = getattr(obj, "__module__", None) == module.__name__

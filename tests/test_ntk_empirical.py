@@ -316,7 +316,8 @@ def test_batch_statistics_dropout_and_bad_inputs_are_refused():
 
 
 def test_memory_cap_states_the_size_and_suggests_a_block_size():
-    # reference/entk.md's example: the Jacobian of N = 4096 points on a 3×1024 MLP holds N·P floats (32 GiB here).
+    # docs/theory.rst, "Computing the empirical NTK": the Jacobian of N = 4096 points on a 3×1024 MLP holds N·P
+    # floats (32 GiB here).
     model = MLP(1, 1, 1024, 3, seed=0)
     jacobian_gib = 4096 * count_parameters(model) * 4 / 2**30
     x = torch.linspace(-1, 1, 4096)[:, None]

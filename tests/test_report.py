@@ -5,15 +5,14 @@ import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
+from browser import chromium_dom
 
 from spectra import report as report_module
 from spectra.cli import main
@@ -42,7 +41,7 @@ def test_report_writes_html_figures_and_summary(smoke_report):
     )
     summary = json.loads((smoke_report / "summary.json").read_text())
     assert summary["profile"] == "smoke" and summary["seed"] == 0 and "torch" in summary["versions"]
-    assert list(summary["sections"]) == ["pde", "linearized", "multilayer", "nonuniform", "multiscale"]
+    assert list(summary["sections"]) == ["pde", "linearized", "multilayer", "nonuniform", "multiscale", "images"]
     rows = summary["sections"]["multiscale"]["results"]
     assert [r["model"] for r in rows] == list(comparison_models(ComparisonSettings.quick()))
     assert all(0 < r["relative_l2"] < 2 for r in rows)
@@ -52,6 +51,12 @@ def test_report_writes_html_figures_and_summary(smoke_report):
     assert max(r["gap"] for r in pde["worst_gap"] if r["case"] == "gaussian") < 0.15
     gaps = summary["sections"]["nonuniform"]["summary"]["max_gap"]
     assert gaps["network vs general equation"] < gaps["network vs uniform-data equation, c = 1/length"]
+    # The image section: every model at the MLP's parameter count, PSNR on train and held-out pixels.
+    images = summary["sections"]["images"]
+    assert [r["kind"] for r in images["results"]] == ["mlp", "positional", "gaussian", "repnet", "siren"]
+    assert images["parameter_deviation"] < 0.06
+    assert all(5 < r["psnr_train_late"] < 200 and 5 < r["psnr_test_late"] < 60 for r in images["results"])
+    assert {"images-fits.png", "images-band-errors-train.png", "images-band-errors-test.png"} <= set(names)
     page = (smoke_report / "index.html").read_text()
     for src in re.findall(r"<img src='([^']+)'", page):
         assert (smoke_report / src).stat().st_size > 1000
@@ -101,43 +106,6 @@ def test_interrupted_report_leaves_nothing_half_written(tmp_path, monkeypatch):
 def test_usage_error_from_the_command_line():
     result = subprocess.run([sys.executable, "-m", "spectra.cli", "report"], capture_output=True, text=True)
     assert result.returncode == 2 and "--out" in result.stderr
-
-
-def find_chromium() -> str | None:
-    return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
-
-
-def chromium_dom(page: Path, *, width: int = 1280) -> str:
-    """The DOM of ``page`` after its load handlers ran, in headless Chromium with a ``width``-pixel window."""
-    browser = find_chromium()
-    if browser is None:
-        pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium package)")
-    with tempfile.TemporaryDirectory() as profile_dir:
-        result = subprocess.run(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-                f"--window-size={width},900",
-                f"--user-data-dir={profile_dir}",
-                "--allow-file-access-from-files",
-                "--virtual-time-budget=10000",
-                "--dump-dom",
-                page.as_uri(),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert "</html>" in result.stdout, result.stderr[-2000:]
-    return result.stdout
 
 
 def test_every_image_loads_in_headless_chromium(smoke_report):

@@ -63,7 +63,7 @@ def test_kernel_flow_matches_the_pde_and_the_network_follows_both(smoke):
     # The triangle inequality ties the three curves: |gap(net, PDE) - gap(net, flow)| <= gap(flow, PDE).
     assert np.all(np.abs(smoke.gap[case] - smoke.gap_kernel[case]) <= smoke.kernel_gap[case] + 1e-12)
     # Per frequency, at t = 50: the network's decays are within 0.05 of the PDE's, which are those of
-    # reference/frequency-pde.md section 7 (about 0.11 at 1/π and 0.54 at 3/π).
+    # docs/theory.rst, "A worked example" (about 0.11 at 1/π and 0.54 at 3/π).
     network, pde = smoke.decay_network[case][-1, 0, 2], smoke.decay_pde[case][2]
     np.testing.assert_allclose(pde, [0.110, 0.538], atol=0.005)
     np.testing.assert_allclose(network, pde, atol=0.05)

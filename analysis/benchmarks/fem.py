@@ -4,7 +4,7 @@
 
 Table 1 (issue "Finite-element solver for the frequency-space PDE"):
 - 1-D: Gaussian rho_w (std 3/(2π) cycles/unit), c = 1/24, sigma_a = 0.3, the windowed target of
-  reference/frequency-pde.md section 7 as u0, 2000 P1 cells, 400 Crank–Nicolson steps (t = 400,
+  docs/theory.rst, "A worked example", as u0, 2000 P1 cells, 400 Crank–Nicolson steps (t = 400,
   dt = 1, 9 outputs). Target: under 2 s. Beside it, the NumPy/SciPy ReferenceSolver on the same mesh
   (dense generalised eigendecomposition, then exact or Crank–Nicolson modal integration); "ratio" is
   its time over DOLFINx's, and "gap" the largest nodal difference of the two Crank–Nicolson runs

@@ -3,7 +3,7 @@
     ∂_t u_hat = c [ sigma_a² ∇_xi·( rho_w ∇_xi u_hat ) - rho_w u_hat ],   zero flux at the window's edge,
 
 frequencies xi in cycles per unit length, u_hat(xi) = ∫ u(x) exp(-2πi xi·x) dx of the residual,
-t = learning rate × steps (reference/frequency-pde.md).
+t = learning rate × steps (docs/theory.rst, "The frequency PDE").
 
 - :class:`FrequencyPDE`: DOLFINx (imported on use; without it, constructing one raises an ImportError
   that says how to install it). Serial or under ``mpirun``.
@@ -25,7 +25,7 @@ from spectra.fem.frequency_pde import FrequencyPDE
 from spectra.fem.grid import NodeGrid
 from spectra.fem.initial_data import InitialData, as_initial_data
 from spectra.fem.nonuniform import NonuniformSolution, NonuniformSolver, UniformDataEquation
-from spectra.fem.problem import FrequencyProblem, ResolutionWarning, WindowWarning
+from spectra.fem.problem import FrequencyProblem, ResolutionWarning, SpaceEstimate, WindowWarning
 from spectra.fem.reference import ReferenceSolver, cosine_series_solution, lazy_limit
 from spectra.fem.solution import PDESolution
 
@@ -39,6 +39,7 @@ __all__ = [
     "PDESolution",
     "ReferenceSolver",
     "ResolutionWarning",
+    "SpaceEstimate",
     "UniformDataEquation",
     "WindowWarning",
     "as_initial_data",

@@ -1,17 +1,17 @@
 """Finite-element solver of the frequency-space PDE with DOLFINx (FEniCSx 0.11, real PETSc).
 
 The PDE, its conventions (cycles per unit length, t = learning rate × steps) and its defaults are those
-of :mod:`spectra.fem.problem`. Weak form, test function v (reference/frequency-pde.md, section 5):
+of :mod:`spectra.fem.problem`. Weak form, test function v (docs/theory.rst, "Finite elements"):
 
     ∫ ∂_t u v + c ∫ ( sigma_a² rho_w ∇u·∇v + rho_w u v ) = 0,
 
 with Lagrange elements of degree p = 1 or 2 on a uniform mesh of the window: intervals in 1-D,
 quadrilaterals in 2-D (Q1/Q2, whose nodes form a grid, see :mod:`spectra.fem.grid`). rho_w enters as its
 values at the p + 2 Gauss points per axis of every cell (a quadrature function; the forms are integrated
-with that rule, :func:`~spectra.fem.grid.coefficient_points`), checked non-negative there, never as an
+with that rule, ``spectra.fem.grid.coefficient_points``), checked non-negative there, never as an
 interpolant: the quadratic interpolant of a band's edge dips below 0, which made K indefinite and the
 steps blow up. With rho_w ≥ 0 at the points and positive weights, vᵀ K v = c Σ_q w_q rho_w(xi_q)
-(sigma_a² |∇v_h|² + v_h²)(xi_q) ≥ 0: every step below is dissipative, ||u⁺||_M ≤ ||u||_M.
+(sigma_a² ``|∇v_h|²`` + v_h²)(xi_q) ≥ 0: every step below is dissipative, ``||u⁺||_M`` ≤ ``||u||_M``.
 
 M and K = c (sigma_a² A + B) are assembled once from one compiled form (two Constants select the mass or
 the operator part). Every step of Crank–Nicolson, (M + h/2 K) u⁺ = (M - h/2 K) u, or backward Euler,
@@ -333,7 +333,7 @@ def _staged_write(comm: Any, path: Path, suffixes: Sequence[str], write: Any) ->
 
 
 def write_xdmf(solution: PDESolution, path: str | os.PathLike[str], comm: Any = None) -> Path:
-    """Write ``solution`` to ``path``.xdmf (+ .h5): Re, Im and |u_hat| at each time, as P1 on the node grid.
+    """Write ``solution`` to ``path``.xdmf (+ .h5): Re, Im and ``|u_hat|`` at each time, as P1 on the node grid.
 
     XDMF stores functions of the mesh's own degree, so a P2/Q2 solution is written on the grid of its
     nodes (cells·2 per axis) with its exact nodal values.

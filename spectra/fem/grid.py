@@ -9,7 +9,7 @@ along axis j. Nodal values are stored flat in lexicographic order, last axis fas
 window by the same tensor-product interpolation the elements use: exact, with no DOLFINx needed.
 
 The coefficient rho_w is never interpolated: both solvers evaluate rho_w itself at the
-:func:`coefficient_points` Gauss–Legendre points per axis of every cell and integrate the weighted
+``coefficient_points`` Gauss–Legendre points per axis of every cell and integrate the weighted
 matrices with that rule. Its weights are positive, so a rho_w that is non-negative at those points (which
 the solvers check) makes the weighted stiffness and mass positive semi-definite and every time step
 dissipative, whatever rho_w does between the points (a band edge on a node or inside a cell).

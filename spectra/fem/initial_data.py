@@ -1,9 +1,10 @@
 """Initial data u_hat(xi, 0) of the frequency-space PDE, from a function, a target or residual samples.
 
-Conventions (reference/frequency-pde.md): frequencies xi in cycles per unit length, Fourier transform
+Conventions (docs/conventions.rst): frequencies xi in cycles per unit length, Fourier transform
 u_hat(xi) = ∫ u(x) exp(-2πi xi·x) dx of the residual u = f - g.
 
 Accepted forms of ``u0``:
+
 - a callable ``u0(xi)`` taking frequencies of shape (k, d) (NumPy float64) and returning k real or
   complex values;
 - a :class:`~spectra.targets.Target` with an analytic transform: the residual of a network that starts
@@ -20,14 +21,14 @@ at u0 tells nothing new):
 - a ``support``: a box outside which u0 is zero by declaration (an eigenmode of the window, say). u0 is
   then neither evaluated nor probed outside it.
 - a ``period`` per axis: the transform of samples whose coordinates along axis j lie on a lattice of
-  spacing Δ_j is periodic in xi_j with period 1/Δ_j (in modulus: |u_hat(xi + e_j/Δ_j)| = |u_hat(xi)|), so
+  spacing Δ_j is periodic in xi_j with period 1/Δ_j (in modulus: ``|u_hat(xi + e_j/Δ_j)|`` = ``|u_hat(xi)|``), so
   one period box, centred at 0, holds all its energy once; farther boxes only repeat it.
 
 Evaluation on a tensor grid of frequencies (:meth:`InitialData.on_grid`; the solvers probe and use u0 only
 on such grids) is separable for samples: Σ_i a_i exp(-2πi (xi_1 x_i1 + xi_2 x_i2)) on the grid
 xi_1 ∈ A_1, xi_2 ∈ A_2 is E_1 T E_2ᵀ with E_j = exp(-2πi A_j ⊗ (distinct coordinates along j)) and T the
 sparse table of the amplitudes a_i = w_i u(x_i) by distinct coordinates. On n grid samples (m × m) that is
-O(|A| m) work instead of O(|A|² n) for the direct sum.
+O(``|A|`` m) work instead of O(``|A|²`` n) for the direct sum.
 """
 
 from __future__ import annotations

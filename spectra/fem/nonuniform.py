@@ -1,4 +1,4 @@
-"""The general frequency equation for non-uniform data (reference/frequency-pde.md, section 3), in 1-D.
+"""The general frequency equation for non-uniform data (docs/theory.rst, "Non-uniform data"), in 1-D.
 
 Conventions: frequencies xi in cycles per unit length, u_hat(xi) = ∫ u(x) exp(-2πi xi x) dx, the loss
 (1/2) Σ_k w_k (f(x_k) - y_k)² with weights w_k (the mean loss: w_k = 1/N), theory time t = lr × steps.
@@ -21,13 +21,13 @@ Uniform data of density c on a box make mu_hat act like c δ and give the damped
 :mod:`spectra.fem.problem` for v_hat = c u_hat; :class:`UniformDataEquation` solves that one for comparison.
 
 Discretisation (:class:`NonuniformSolver`). P1 elements on the symmetric window [-Xi, Xi], outside which
-rho_w is negligible, with the matrices of :func:`spectra.fem.reference.p1_matrices`: K = sigma_a² A + B
+rho_w is negligible, with the matrices of ``spectra.fem.reference.p1_matrices``: K = sigma_a² A + B
 (weighted stiffness and mass, zero flux at the edge). The bracket is tested against the P1 interpolant of
 mu_hat(xi_i - ·), so the nodal values V of v_hat obey
 
     dV/dt = -R K V,    R_ij = mu_hat(xi_i - xi_j) = (E W E^H)_ij,   E_ik = exp(-2πi xi_i x_k),  W = diag(w).
 
-R is Hermitian positive semi-definite (Bochner: z^H R z = Σ_k w_k |Σ_i conj(z_i) E_ik|² ≥ 0), so R K has
+R is Hermitian positive semi-definite (Bochner: z^H R z = Σ_k w_k ``|Σ_i conj(z_i) E_ik|²`` ≥ 0), so R K has
 real eigenvalues ≥ 0, and V stays in the range of E W: V(t) = E W r(t), where r(t) is the residual on the
 data points that the discrete equation implies. With a factor K = C Cᵀ (C from K's eigendecomposition) and
 M = W^(1/2) E^H C, R K has the non-zero eigenvalues of Cᵀ R C = M^H M, and exp(-t R K) is integrated exactly
@@ -43,7 +43,7 @@ r(t) real. The entries S_kl = w_k^(1/2) [E^H K E]_kl w_l^(1/2) are the P1 quadra
 frequency reproduce the kernel flow r(t) = exp(-t Θ W) r(0) of the data, to O(h²) in the cell size h.
 v_hat(xi, t) = Σ_k w_k r_k(t) exp(-2πi xi x_k) is then evaluated exactly at any xi, inside the window or not.
 
-Resolution: the mesh must resolve the phases exp(-2πi xi x_k), on the scale 1/|x| (mu_hat varies on the
+Resolution: the mesh must resolve the phases exp(-2πi xi x_k), on the scale 1/``|x|`` (mu_hat varies on the
 scale 1/(extent of the data)), and rho_w. For data on a uniform grid of spacing Δx, mu_hat is periodic with
 period 1/Δx: frequencies xi and xi ± 1/Δx are the same on the data. The general equation keeps every alias
 (R holds mu_hat's peaks at multiples of 1/Δx), but the uniform-data equation does not, so
@@ -156,7 +156,7 @@ class NonuniformSolution(Result):
     ``initial`` (N,), r(x_k, 0); the discretisation (``window`` = Xi of [-Xi, Xi], ``cells``, ``method``);
     ``sigma_a``; ``rates`` (the eigenvalues of the Hermitian form, ascending: the decay rates of the modes);
     ``space_error_estimate``, the a priori relative L2 error of the mesh; ``data_density``, the peak density
-    of the data (:func:`peak_data_density`).
+    of the data (``peak_data_density``).
     """
 
     times: np.ndarray = Result.array_field(("T",))
@@ -195,7 +195,7 @@ class NonuniformSolution(Result):
 
 
 def _phase_cells(x: np.ndarray, window: float) -> int:
-    """Cells that give ``CELLS_PER_PERIOD`` cells per period 1/|x| of the fastest phase exp(-2πi xi x)."""
+    """Cells that give ``CELLS_PER_PERIOD`` cells per period 1/``|x|`` of the fastest phase exp(-2πi xi x)."""
     return math.ceil(2 * window * CELLS_PER_PERIOD * float(np.abs(x).max()))
 
 
@@ -261,18 +261,27 @@ class NonuniformSolver:
     A NumPy/SciPy solver in float64: tensors on any device are copied to the CPU. Dense: the Hermitian form
     has min(N, cells + 1) rows, at most ``MAX_DENSE``.
 
-    Args:
-        rho_w: the frequency density (1-D); its symmetric part enters, as it does the network's kernel.
-        sigma_a: standard deviation of the output weights (0: frequencies frozen, no diffusion).
-        x: the training points (N,) or (N, 1).
-        weights: the loss weights w_k (N,); default 1/N, the mean loss.
-        window: Xi of the symmetric window [-Xi, Xi]; None: where c·rho_w·t ≥ 1e-6 over the horizon, with c
-            the data's peak density (:func:`peak_data_density`), as :class:`~spectra.fem.ReferenceSolver` does.
-        cells: P1 cells on the window; None: from the a priori interpolation estimate of the initial v_hat
-            under decay (as :mod:`spectra.fem.problem`), aiming at ``tolerance / 2``, and at least
-            ``CELLS_PER_PERIOD`` cells per period of the phase exp(-2πi xi x) at the farthest data point.
-        method: "data" (N × N form), "nodes" (n × n form) or "auto" (the smaller).
-        tolerance: the relative L2 error the default cells aim at.
+    Parameters
+    ----------
+    rho_w
+        The frequency density (1-D); its symmetric part enters, as it does the network's kernel.
+    sigma_a
+        Standard deviation of the output weights (0: frequencies frozen, no diffusion).
+    x
+        The training points (N,) or (N, 1).
+    weights
+        The loss weights w_k (N,); default 1/N, the mean loss.
+    window
+        Xi of the symmetric window [-Xi, Xi]; None: where c·rho_w·t ≥ 1e-6 over the horizon, with c the
+        data's peak density (``peak_data_density``), as :class:`~spectra.fem.ReferenceSolver` does.
+    cells
+        P1 cells on the window; None: from the a priori interpolation estimate of the initial v_hat under
+        decay (as :mod:`spectra.fem.problem`), aiming at ``tolerance / 2``, and at least
+        ``CELLS_PER_PERIOD`` cells per period of the phase exp(-2πi xi x) at the farthest data point.
+    method
+        ``"data"`` (N × N form), ``"nodes"`` (n × n form) or ``"auto"`` (the smaller).
+    tolerance
+        The relative L2 error the default cells aim at.
     """
 
     def __init__(
@@ -305,7 +314,7 @@ class NonuniformSolver:
         self._cache: tuple[tuple[float, int], _DataForm | _NodeForm] | None = None
 
     def _active_half_width(self, horizon: float) -> float:
-        """The largest |xi| where c·rho_w(xi)·T ≥ 1e-6 (c the peak data density, T the horizon)."""
+        """The largest ``|xi|`` where c·rho_w(xi)·T ≥ 1e-6 (c the peak data density, T the horizon)."""
         region = density_region(self.rho_w, self.data_density, horizon)
         return float(max(abs(region.lo[0]), abs(region.hi[0])))
 
@@ -371,10 +380,13 @@ class NonuniformSolver:
     ) -> NonuniformSolution:
         """The residual r(x_k, t) and v_hat(xi, t) at ``times`` from the residual r(x_k, 0) on the data.
 
-        Args:
-            residual: u(x_k, 0) = f(x_k; θ_0) - g(x_k), (N,); or a Target g, for a network that starts at
-                f ≡ 0 (doubled initialisation): u(x_k, 0) = -g(x_k).
-            times: increasing times t ≥ 0 (learning rate × steps).
+        Parameters
+        ----------
+        residual
+            u(x_k, 0) = f(x_k; θ_0) - g(x_k), (N,); or a Target g, for a network that starts at f ≡ 0
+            (doubled initialisation): u(x_k, 0) = -g(x_k).
+        times
+            Increasing times t ≥ 0 (learning rate × steps).
         """
         r0 = _as_residual(residual, self.x)
         times = check_times(times)

@@ -1,7 +1,7 @@
 """The frequency-space PDE as a problem: coefficients, window, mesh, time grid, and their checks.
 
-The damped heat equation of a two-layer Fourier-feature network's error (reference/frequency-pde.md,
-section 3), with frequencies xi in cycles per unit length and theory time t = learning rate × steps:
+The damped heat equation of a two-layer Fourier-feature network's error (docs/theory.rst, "Uniform data: the
+damped heat equation"), with frequencies xi in cycles per unit length and theory time t = learning rate × steps:
 
     ∂_t u_hat = c [ sigma_a² ∇_xi·( rho_w(xi) ∇_xi u_hat ) - rho_w(xi) u_hat ]   on the window W,
     rho_w ∂_n u_hat = 0 on ∂W (zero flux),      u_hat(xi, 0) = u0(xi).
@@ -21,16 +21,16 @@ independently under the same real operator.
   transform, which would otherwise never decay);
 - cells: from an estimate of the space error in two parts (:class:`SpaceEstimate`). Where rho_w is
   smooth, a priori, from the interpolation error of the lazy-limit profiles u0·exp(-c rho_w t) (sharper than
-  u0 wherever rho_w varies): C_p Σ_j h_j^(p+1) ||∂_j^(p+1) u|| / ||u0|| with C_1 = 1/√120 and
+  u0 wherever rho_w varies): C_p Σ_j h_j^(p+1) ``||∂_j^(p+1) u||`` / ``||u0||`` with C_1 = 1/√120 and
   C_2 = 1/(6√840). Where rho_w jumps (the edges of a band; found on the probe grid by
-  :func:`density_jumps`), the solution jumps too where rho_w drops to 0 (nothing is learned outside), by far
+  ``density_jumps``), the solution jumps too where rho_w drops to 0 (nothing is learned outside), by far
   more than the lazy profiles say (diffusion piles u_hat up against the zero-flux edge), and continuous
   elements approach a jump only at the rate h^(1/2). That part is read off the solution, a posteriori:
-  C_J max_t (Σ_j h_j ∫ |[u_h]_j|² ds)^(1/2) / ||u0||, with [u_h]_j the change of u_h across each jump along
-  axis j, from two cells before it to two cells after (:data:`JUMP_CONSTANT`, measured). Default cells make
+  C_J max_t (Σ_j h_j ∫ ``|[u_h]_j|²`` ds)^(1/2) / ``||u0||``, with [u_h]_j the change of u_h across each jump along
+  axis j, from two cells before it to two cells after (``JUMP_CONSTANT``, measured). Default cells make
   the smooth part at most ``tolerance / 2``; the jump part is reported, not chased (halving it takes four
   times the cells), with a :class:`ResolutionWarning` when it takes the estimate above ``tolerance``;
-- dt: from the modal error of the scheme at the output times (:func:`time_error_constant`), with
+- dt: from the modal error of the scheme at the output times (``time_error_constant``), with
   L = M⁻¹K the discrete operator (lumped mass), chosen below ``tolerance / 2``. Steps between output
   times are equal and at most dt; each distinct step size is factorised once.
 
@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, Self
 
@@ -99,6 +99,11 @@ class ResolutionWarning(UserWarning):
 
 class WindowWarning(UserWarning):
     """The window leaves part of the initial data's energy outside."""
+
+
+def _cells_text(cells: Iterable[int]) -> str:
+    """Cells per axis as a reader writes them: "400", or "64 × 64"."""
+    return " × ".join(str(n) for n in cells)
 
 
 def _warn(message: str, category: type[Warning]) -> None:
@@ -206,7 +211,7 @@ def density_region(rho_w: FrequencyDistribution, c: float, horizon: float) -> Bo
 
 
 def _energy(u0: InitialData, box: Box) -> tuple[list[np.ndarray], np.ndarray]:
-    """Probe axes on ``box`` and |u0|² on their grid (flat, last axis fastest); u0 must not vanish there."""
+    """Probe axes on ``box`` and ``|u0|²`` on their grid (flat, last axis fastest); u0 must not vanish there."""
     axes = probe_grid(box, PROBE_POINTS[box.dim])[0]
     energy = np.abs(u0.on_grid(axes)) ** 2
     if energy.sum() == 0:
@@ -293,9 +298,9 @@ def density_jumps(rho_w: FrequencyDistribution, axes: list[np.ndarray], rho: np.
 class SpaceEstimate:
     """The space error estimate of the module docstring: a priori where rho_w is smooth, a posteriori at its jumps.
 
-    ``derivative_norms``: per axis j, max over t of ||∂_j^(p+1) (u0 exp(-c rho_w t))|| / ||u0|| over the stencils
-    that cross no jump. ``jumps``: per axis j, the lower ends (k, d) of the probe intervals (length
-    ``spacing[j]`` along j) across which rho_w jumps. ``norm0``: ||u0|| on the window.
+    ``derivative_norms``: per axis j, max over t of ``||∂_j^(p+1) (u0 exp(-c rho_w t))||`` / ``||u0||`` over the
+    stencils that cross no jump. ``jumps``: per axis j, the lower ends (k, d) of the probe intervals (length
+    ``spacing[j]`` along j) across which rho_w jumps. ``norm0``: ``||u0||`` on the window.
     """
 
     window: Box
@@ -320,7 +325,7 @@ class SpaceEstimate:
     def jump_error(self, grid: NodeGrid, values: np.ndarray) -> float:
         """The jump part for the solution ``values`` (T, n) on ``grid`` (module docstring).
 
-        C_J max_t (Σ_j h_j ∫|[u_h]_j|² ds)^(1/2) / ||u0||, where [u_h]_j is u_h ``JUMP_REACH`` cells after the
+        C_J max_t (Σ_j h_j ∫|[u_h]_j|² ds)^(1/2) / ``||u0||``, where [u_h]_j is u_h ``JUMP_REACH`` cells after the
         jump's probe interval minus u_h as many cells before it (clipped to the window), and ds the probe
         spacing across axis j (1 in 1-D).
         """
@@ -342,7 +347,7 @@ def space_estimate(
 ) -> SpaceEstimate:
     """The smooth part from u0·exp(-c rho_w t) on a probe grid of the window, at up to 9 of the times.
 
-    Finite differences of order p + 1 whose stencils cross none of rho_w's jumps (:func:`density_jumps`).
+    Finite differences of order p + 1 whose stencils cross none of rho_w's jumps (``density_jumps``).
     """
     axes = probe_grid(window, PROBE_POINTS[window.dim])[0]
     u = u0.on_grid(axes)
@@ -371,7 +376,7 @@ def time_error_constant(scheme: str, moments: tuple[float, float], first_time: f
 
     Per mode of rate λ, at time t: CN errs by e^(-λt) λt (λh)²/12, at most (λh)²/(12e) over t and at most
     27 h²/(12 e³ t²) over λ; backward Euler by e^(-λt) λt λh/2, at most λh/(2e) and 2h/(e² t). The first
-    bounds are summed over u0's modes through ``moments`` = (||L u0||, ||L² u0||) / ||u0||.
+    bounds are summed over u0's modes through ``moments`` = (``||L u0||``, ``||L² u0||``) / ``||u0||``.
     """
     rate, rate_squared = moments
     if scheme == "crank-nicolson":
@@ -434,17 +439,26 @@ class Operator(Protocol):
 class FrequencyProblem(ABC):
     """Description of the frequency-space PDE (module docstring), shared by its solvers.
 
-    Args:
-        rho_w: the frequency density (a :class:`~spectra.frequencies.FrequencyDistribution`), used as given.
-        sigma_a: standard deviation of the output weights; the diffusion is c·sigma_a²·rho_w.
-        c: the data density (1 / volume of the box for uniform data).
-        window: the box of frequencies (a :class:`~spectra.domain.Box`, (lo, hi), [(lo, hi), ...] with one
-            (lo, hi) per axis, as :attr:`PDESolution.window <spectra.fem.solution.PDESolution>` stores it, or
-            a number Xi for [-Xi, Xi]^d); None chooses it at ``solve`` from rho_w, the times and u0.
-        dim: 1 or 2 (default: rho_w's).
-        cells: cells per axis (an int or one per axis); None chooses them at ``solve``.
-        degree: 1 (P1 / Q1) or 2 (P2 / Q2).
-        tolerance: the relative L2 error the default cells and dt aim at (half each).
+    Parameters
+    ----------
+    rho_w
+        The frequency density (a :class:`~spectra.frequencies.FrequencyDistribution`), used as given.
+    sigma_a
+        Standard deviation of the output weights; the diffusion is c·sigma_a²·rho_w.
+    c
+        The data density (1 / volume of the box for uniform data).
+    window
+        The box of frequencies (a :class:`~spectra.domain.Box`, (lo, hi), [(lo, hi), ...] with one
+        (lo, hi) per axis, as ``PDESolution.window`` stores it, or
+        a number Xi for ``[-Xi, Xi]^d``); None chooses it at ``solve`` from rho_w, the times and u0.
+    dim
+        1 or 2 (default: rho_w's).
+    cells
+        Cells per axis (an int or one per axis); None chooses them at ``solve``.
+    degree
+        1 (P1 / Q1) or 2 (P2 / Q2).
+    tolerance
+        The relative L2 error the default cells and dt aim at (half each).
     """
 
     schemes: tuple[str, ...] = ("crank-nicolson", "backward-euler")
@@ -537,10 +551,13 @@ class FrequencyProblem(ABC):
         if self.cells is None:
             wanted = estimate.cells_for(self.tolerance / 2)
             cells = tuple(min(n, MAX_CELLS[self.dim]) for n in wanted)
-            self._check_grid(cells, f"the estimate asks for {cells} cells; pass fewer cells= or a larger tolerance")
+            self._check_grid(
+                cells, f"the estimate asks for {_cells_text(cells)} cells; pass fewer cells= or a larger tolerance"
+            )
             if cells != wanted:
                 _warn(
-                    f"cells: the estimate asks for {wanted} cells to reach {self.tolerance:g}; capped at {cells}, "
+                    f"cells: the estimate asks for {_cells_text(wanted)} cells to reach {self.tolerance:g}; capped at "
+                    f"{_cells_text(cells)}, "
                     f"estimated relative error {estimate.error(cells):.2g} — pass cells= to override",
                     ResolutionWarning,
                 )
@@ -548,8 +565,9 @@ class FrequencyProblem(ABC):
             cells = self.cells
             if estimate.error(cells) > UNRESOLVED:
                 _warn(
-                    f"cells: {cells} cannot resolve u0·exp(-c rho_w t) on {window}: estimated relative L2 error "
-                    f"{estimate.error(cells):.2g}; about {estimate.cells_for(self.tolerance / 2)} cells reach "
+                    f"cells: {_cells_text(cells)} cannot resolve u0·exp(-c rho_w t) on {window}: estimated relative "
+                    f"L2 error {estimate.error(cells):.2g}; about "
+                    f"{_cells_text(estimate.cells_for(self.tolerance / 2))} cells reach "
                     f"{self.tolerance:g}",
                     ResolutionWarning,
                 )
@@ -562,10 +580,11 @@ class FrequencyProblem(ABC):
         if smooth + jump_error > limit >= smooth:
             refine = max(1.0, (jump_error / (self.tolerance / 2)) ** 2)  # the jump part falls like h^(1/2)
             _warn(
-                f"cells: rho_w jumps (e.g. at the edges of a band), and so does the solution, which {grid.cells} "
-                f"cells approach only like h^(1/2): estimated relative L2 error {smooth + jump_error:.2g}, "
-                f"{jump_error:.2g} of it at the jumps; about {tuple(math.ceil(n * refine) for n in grid.cells)} cells "
-                f"would reach {self.tolerance:g} — pass cells= to choose",
+                f"cells: rho_w jumps (e.g. at the edges of a band), and so does the solution, which "
+                f"{_cells_text(grid.cells)} cells approach only like h^(1/2): estimated relative L2 error "
+                f"{smooth + jump_error:.2g}, {jump_error:.2g} of it at the jumps; about "
+                f"{_cells_text(math.ceil(n * refine) for n in grid.cells)} cells would reach {self.tolerance:g} "
+                "— pass cells= to choose",
                 ResolutionWarning,
             )
 
@@ -616,17 +635,24 @@ class FrequencyProblem(ABC):
     ) -> PDESolution:
         """u_hat(xi, t) at ``times`` from u_hat(xi, 0) = u0.
 
-        Args:
-            u0: a callable of xi (k, d), a Target (u0 = -g_hat), or residual samples (x, values[, weights]);
-                see :mod:`spectra.fem.initial_data`.
-            times: increasing output times t ≥ 0 (learning rate × steps).
-            scheme: one of ``schemes``; default the first (Crank–Nicolson for FrequencyPDE).
-            dt: the largest time step; default from ``tolerance`` (module docstring).
-            support: where u0 lives, when it is meant only there (an eigenmode of the window, say): a box in
-                any form ``window`` takes, or ``"window"`` for this problem's window. u0 is taken as 0 outside
-                it, is neither evaluated nor probed there, and only energy inside it counts (a window
-                holding the support leaves nothing outside). None: u0 lives on all of R^d.
-            progress: show a progress bar over the steps.
+        Parameters
+        ----------
+        u0
+            A callable of xi (k, d), a Target (u0 = -g_hat), or residual samples ``(x, values[, weights])``;
+            see :mod:`spectra.fem.initial_data`.
+        times
+            Increasing output times t ≥ 0 (learning rate × steps).
+        scheme
+            One of ``schemes``; default the first (Crank–Nicolson for FrequencyPDE).
+        dt
+            The largest time step; default from ``tolerance`` (module docstring).
+        support
+            Where u0 lives, when it is meant only there (an eigenmode of the window, say): a box in any form
+            ``window`` takes, or ``"window"`` for this problem's window. u0 is taken as 0 outside it, is
+            neither evaluated nor probed there, and only energy inside it counts (a window holding the
+            support leaves nothing outside). None: u0 lives on all of R^d.
+        progress
+            Show a progress bar over the steps.
         """
         times = check_times(times)
         scheme = check_choice("scheme", self.schemes[0] if scheme is None else scheme, self.schemes)

@@ -5,8 +5,8 @@ The PDE, its conventions and its boundary condition are those of :mod:`spectra.f
 frequencies in cycles per unit length.
 
 - :class:`ReferenceSolver`: 1-D P1 elements on a uniform mesh, with rho_w evaluated at the 3 Gauss–Legendre
-  points of every cell (:func:`spectra.fem.grid.coefficient_points`), as the DOLFINx solver does. The
-  matrices are written out (:func:`p1_matrices`): on a cell [a, b] of length h with hat functions φ_a, φ_b
+  points of every cell (``spectra.fem.grid.coefficient_points``), as the DOLFINx solver does. The
+  matrices are written out (``p1_matrices``): on a cell [a, b] of length h with hat functions φ_a, φ_b
   and the rule's points s_q ∈ [0, 1] and weights w_q (Σ w_q = 1), mass h/6 [[2, 1], [1, 2]], weighted
   stiffness (Σ_q w_q rho_q)/h [[1, -1], [-1, 1]] and weighted mass h Σ_q w_q rho_q φ_i(s_q) φ_j(s_q);
   K = c (sigma_a² A + B). Time integration is modal: with K W = M W diag(mu) and Wᵀ M W = I,

@@ -1,6 +1,6 @@
 """The solution u_hat(xi, t) of the frequency-space PDE: nodal values, evaluation, metrics, files.
 
-Conventions (reference/frequency-pde.md): frequencies xi in cycles per unit length, Fourier transform
+Conventions (docs/conventions.rst): frequencies xi in cycles per unit length, Fourier transform
 u_hat(xi) = ∫ u(x) exp(-2πi xi·x) dx of the residual u = f - g, theory time t = learning rate × steps.
 A :class:`PDESolution` is the same object whichever solver made it (DOLFINx or the NumPy reference):
 nodal values on a :class:`~spectra.fem.grid.NodeGrid`, evaluated anywhere in the window by the
@@ -31,7 +31,7 @@ class PDESolution(Result):
     Fields: ``times`` (T,); ``values`` (T, n) complex, u_hat at the n nodes (``nodes``, lexicographic,
     last axis fastest); ``initial`` (n,) complex, u_hat(·, 0) at the nodes; ``density`` (n,), rho_w at
     the nodes (for display: the elements evaluate rho_w itself at their Gauss points, see
-    :mod:`spectra.fem.grid`); ``energy`` (T,), ∫ |u_hat_h(xi, t)|² dxi over the window (mass-matrix norm,
+    :mod:`spectra.fem.grid`); ``energy`` (T,), ∫ ``|u_hat_h(xi, t)|²`` dxi over the window (mass-matrix norm,
     real and imaginary parts together); the grid (``window`` as [[lo_1, hi_1], ..., [lo_d, hi_d]], one
     (lo, hi) per axis: the form ``FrequencyPDE(window=)`` reads, so ``window=solution.window`` poses the
     problem on the same window; ``cells``, ``degree``); the coefficients ``sigma_a`` and ``c``; how it was
@@ -86,18 +86,18 @@ class PDESolution(Result):
         return self.grid.interpolate(self.density, _as_xi("xi", xi, self.dim))
 
     def decay(self, xi: np.ndarray) -> np.ndarray:
-        """Per-frequency decay |u_hat(xi, t)| / |u_hat(xi, 0)|: (T, k)."""
+        """Per-frequency decay ``|u_hat(xi, t)|`` / ``|u_hat(xi, 0)|``: (T, k)."""
         start = np.abs(self.initial_at(xi))
         if np.any(start == 0):
             fail("xi", "frequencies where u_hat(xi, 0) ≠ 0", "a frequency where the initial data vanishes")
         return np.abs(self.evaluate(xi)) / start
 
     def l2_error(self, exact: Callable[[np.ndarray], np.ndarray], points_per_cell: int | None = None) -> np.ndarray:
-        """||u_hat_h(·, t) - exact(·, t)||_2 / ||u_hat_h(·, 0)||_2 over the window, for each time: (T,).
+        """``||u_hat_h(·, t) - exact(·, t)||_2`` / ``||u_hat_h(·, 0)||_2`` over the window, for each time: (T,).
 
         ``exact(xi)`` takes frequencies (k, d) and returns (T, k) values at this solution's times. The
         integrals use composite Gauss–Legendre with ``degree + 2`` points per cell and axis. Dividing by
-        the initial norm, not the current one, is the metric of reference/frequency-pde.md, section 5:
+        the initial norm, not the current one, is the metric of docs/theory.rst, "Comparing with training":
         the error relative to what there was to learn.
         """
         points, weights = self.grid.quadrature(points_per_cell or self.degree + 2)
@@ -114,7 +114,7 @@ class PDESolution(Result):
         return np.sqrt(errors / norm0)
 
     def relative_difference(self, other: PDESolution) -> np.ndarray:
-        """max over nodes |self - other| / max over nodes |u_hat(·, 0)|, per time (same grid and times): (T,)."""
+        """max over nodes ``|self - other|`` / max over nodes ``|u_hat(·, 0)|``, per time (same grid, times): (T,)."""
         if other.grid != self.grid or not np.array_equal(other.times, self.times):
             fail("other", f"a solution on the same grid {self.grid} and times", f"{other.grid}")
         return np.abs(self.values - other.values).max(axis=1) / np.abs(self.initial).max()
@@ -131,7 +131,7 @@ class PDESolution(Result):
         return pd.DataFrame(columns)
 
     def write_xdmf(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``path`` (.xdmf, with its .h5) for ParaView: Re, Im and |u_hat| per time. Needs DOLFINx."""
+        """Write ``path`` (.xdmf, with its .h5) for ParaView: Re, Im and ``|u_hat|`` per time. Needs DOLFINx."""
         from spectra.fem.frequency_pde import write_xdmf
 
         return write_xdmf(self, path)

@@ -1,4 +1,6 @@
-"""Per-frequency error dynamics over training (reference/diagnostics.md A.6): decay rates and thresholds.
+"""Per-frequency error dynamics over training: decay rates and thresholds.
+
+See docs/theory.rst, "Per-frequency diagnostics".
 
 Inputs are time series ``err_t`` of shape (T, K), one column per frequency (or mode), recorded at
 times ``t`` (T,) (steps, or theory time lr × steps). A mode that decays like C exp(-λ t) has decay
@@ -32,7 +34,7 @@ def decay_rates(err_t: np.ndarray, t: np.ndarray, *, t_range: tuple[float, float
     """Least-squares rate λ_k of err_k(t) ≈ C_k exp(-λ_k t) per column, fitted on log|err| over ``t_range``.
 
     ``t_range`` (inclusive; default all times) selects the fitted window, e.g. to leave out a
-    plateau at rounding level. Needs at least two times in the window and |err| > 0 there.
+    plateau at rounding level. Needs at least two times in the window and ``|err|`` > 0 there.
     Returns (K,) rates in units of 1 / (unit of t); positive means decaying.
     """
     err, time = _series(err_t, t)

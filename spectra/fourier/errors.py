@@ -1,8 +1,8 @@
-"""Per-frequency errors of a prediction h against a target y (reference/diagnostics.md A.2, A.3).
+"""Per-frequency errors of a prediction h against a target y (docs/theory.rst, "Per-frequency diagnostics").
 
-Xu et al.'s relative error at the peaks k of |y_hat| (Frequency Principle):
+Xu et al.'s relative error at the peaks k of ``|y_hat|`` (Frequency Principle)::
 
-    complex (default):  Δ_F(k) = |h_hat(k) - y_hat(k)| / |y_hat(k)|     (sees phase errors)
+    complex (default):  Δ_F(k) = |h_hat(k) - y_hat(k)| / |y_hat(k)|      (sees phase errors)
     magnitude:          Δ_F(k) = | |h_hat(k)| - |y_hat(k)| | / |y_hat(k)|
 
 Both are 0 for a perfect prediction and 1 for h ≡ 0. Rahaman et al.'s normalised amplitude of a
@@ -64,7 +64,7 @@ class FrequencyError(Result):
     direction: np.ndarray | None = Result.array_field(("d",), optional=True)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per (record, frequency): record, f0..f{d-1}, |f|, target_amplitude, error."""
+        """One row per (record, frequency): record, f0..f{d-1}, ``|f|``, target_amplitude, error."""
         error = np.atleast_2d(self.error)
         records, k = error.shape
         frame = pd.DataFrame({"record": np.repeat(np.arange(records), k)})
@@ -89,17 +89,17 @@ def frequency_error(
 
     Parameters
     ----------
-    pred:
+    pred
         Prediction on the grid, (n,) or (n, 1), or R predictions (R, n) / (R, n, 1) (e.g.
         ``History.predictions``, which gives the error at every record step at once).
-    target:
+    target
         Target values (n,) or (n, 1) on the same points.
-    grid:
+    grid
         The points (n, d) of a uniform grid (any order; see :func:`spectra.fourier.grid.grid_layout`).
-    peaks:
-        ``"auto"``: the strict local maxima of |y_hat| above ``threshold`` × its largest
+    peaks
+        ``"auto"``: the strict local maxima of ``|y_hat|`` above ``threshold`` × its largest
         (:func:`spectra.fourier.spectrum.spectral_peaks`); or frequencies (K, d) on the DFT bins.
-    kind:
+    kind
         ``"complex"`` (default) or ``"magnitude"``.
     """
     check_choice("kind", kind, KINDS)
@@ -141,14 +141,14 @@ def target_amplitudes(
 
     Parameters
     ----------
-    pred_t:
+    pred_t
         Predictions (R, n) or (R, n, 1) at R times (e.g. ``History.predictions``); (n,) is one time.
-    freqs:
+    freqs
         Frequencies k_i (K,) in 1-D or (K, d), strictly between 0 and the grid's Nyquist frequency
         (the factor 2 counts the line at -k_i).
-    amplitudes:
+    amplitudes
         The target's amplitudes A_i > 0 (K,).
-    grid:
+    grid
         The points x_j (n, d) of the predictions; None: the periodic grid j/n on [0, 1), Rahaman's.
 
     Returns

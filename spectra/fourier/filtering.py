@@ -1,11 +1,11 @@
-"""Filtering method for d > 1 (reference/diagnostics.md A.5): low and high parts by Gaussian smoothing.
+"""Filtering method for d > 1: low and high parts by Gaussian smoothing.
 
-With the row-normalised Gaussian kernel on the points x_i (n, d),
+See docs/theory.rst, "Per-frequency diagnostics". With the row-normalised Gaussian kernel on the points x_i (n, d)::
 
     G_ij = exp(-|x_i - x_j|² / (2δ)) / Σ_l exp(-|x_i - x_l|² / (2δ))      (δ: a squared length),
 
 the low part of values v is G v and the high part v - G v. For a prediction h and a target y
-(residual r = h - y, and G linear):
+(residual r = h - y, and G linear)::
 
     e_low(δ)  = |G r| / |G y|,      e_high(δ) = |r - G r| / |y - G y|      (Euclidean norms over points).
 

@@ -1,4 +1,4 @@
-"""Projection method for d > 1 (reference/diagnostics.md A.4): a 1-D spectrum along a direction p.
+"""Projection method for d > 1 (docs/theory.rst, "Per-frequency diagnostics"): a 1-D spectrum along a direction p.
 
 For scattered points x_j (n, d) and a unit direction p (default: the first principal component
 of the points), the projected transform at scalar frequencies k (cycles per unit length along p) is

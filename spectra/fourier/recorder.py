@@ -6,9 +6,9 @@ spectrum on the probe grid) with c(k) the coefficient of :mod:`spectra.fourier.s
 
 - ``frequency`` (K, d): the frequencies k (cycles per unit length);
 - ``residual_coefficient`` (K,) complex: c_r(k);
-- ``relative_error`` (K,): Xu's complex Δ_F(k) = |c_r(k)| / |c_g(k)|;
-- ``magnitude_error`` (K,): | |c_f(k)| - |c_g(k)| | / |c_g(k)|, with c_f = c_g + c_r;
-- ``amplitude_ratio`` (K,): |c_f(k)| / |c_g(k)|, Rahaman's normalised amplitude at a line of the target;
+- ``relative_error`` (K,): Xu's complex Δ_F(k) = ``|c_r(k)|`` / ``|c_g(k)|``;
+- ``magnitude_error`` (K,): ``| |c_f(k``)| - ``|c_g(k)|`` ``| / |c_g(k``)|, with c_f = c_g + c_r;
+- ``amplitude_ratio`` (K,): ``|c_f(k)|`` / ``|c_g(k)|``, Rahaman's normalised amplitude at a line of the target;
 - ``residual_spectrum`` (M,): the single-sided amplitude of r on every bin of the half-space
   (:class:`~spectra.fourier.spectrum.Spectrum` order), on grid probes when ``residual_spectrum=True``.
 
@@ -81,14 +81,14 @@ class FourierErrorRecorder(Recorder):
 
     Parameters
     ----------
-    peaks:
+    peaks
         ``"auto"``: the strict local maxima of the target's spectrum on the probe grid with amplitude
         >= ``threshold`` × the largest; or frequencies (K, d) (1-D: (K,)), on the DFT bins of a grid probe.
-    residual_spectrum:
+    residual_spectrum
         Also record the residual's full single-sided spectrum (grid probes only).
-    output:
+    output
         Which output column of a multi-output model to analyse.
-    name:
+    name
         Prefix of the keys in ``History.records``.
     """
 
@@ -188,7 +188,7 @@ class ErrorDynamics(Result):
     residual_spectrum: np.ndarray = Result.array_field(("R", "M"))
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per (record step, frequency): step, time, f0..f{d-1}, |f|, and the three errors."""
+        """One row per (record step, frequency): step, time, f0..f{d-1}, ``|f|``, and the three errors."""
         records, k = self.relative_error.shape
         frame = pd.DataFrame({"step": np.repeat(self.steps, k), "time": np.repeat(self.time, k)})
         for j in range(self.frequency.shape[1]):

@@ -7,7 +7,7 @@ the Fourier-series coefficient at the bin frequency k = (k_1/L_1, ..., k_d/L_d) 
 
 with the true positions x_j (not the FFT's j h), so c carries the phase of u about the origin; it
 relates to the continuous transform by u_hat(k) ≈ N (Π h_i) c(k) = (Π L_i) c(k). The single-sided
-amplitude is 2|c(k)|, or |c(k)| on the self-conjugate bins (k ≡ -k: zero or Nyquist along every axis),
+amplitude is 2|c(k)|, or ``|c(k)|`` on the self-conjugate bins (k ≡ -k: zero or Nyquist along every axis),
 so that A sin(2π κ·x + φ) with κ on a bin shows amplitude exactly A there. A :class:`Spectrum`
 holds the half-space of bins with k_d >= 0 (the last axis of ``rfftn``); along the other axes the
 bins run from negative to positive frequency.
@@ -86,7 +86,7 @@ def self_conjugate(bins: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def single_sided(bins: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Factor from |c(k)| to the single-sided amplitude: 1 on self-conjugate bins, 2 elsewhere."""
+    """Factor from ``|c(k)|`` to the single-sided amplitude: 1 on self-conjugate bins, 2 elsewhere."""
     return np.where(self_conjugate(bins, shape), 1.0, 2.0)
 
 
@@ -119,10 +119,10 @@ def signed(bins: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def peak_bins(coefficients: torch.Tensor, shape: tuple[int, ...], threshold: float) -> np.ndarray:
-    """Strict local maxima of |c| (N,) over the bins in FFT order (periodic neighbours), with |c| >=
+    """Strict local maxima of ``|c|`` (N,) over the bins in FFT order (periodic neighbours), with ``|c|`` >=
     threshold × max|c|: integer bins (K, d).
 
-    One bin of each conjugate pair is kept; the peaks come sorted by |k| (ties in C order).
+    One bin of each conjugate pair is kept; the peaks come sorted by ``|k|`` (ties in C order).
     """
     magnitude = coefficients.abs().reshape(shape)
     peak = magnitude >= threshold * magnitude.max()
@@ -189,7 +189,7 @@ class Spectrum(Result):
         return self.amplitude.reshape(self.shape)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per bin: f0..f{d-1}, |f| (cycles per unit length), amplitude."""
+        """One row per bin: f0..f{d-1}, ``|f|`` (cycles per unit length), amplitude."""
         frame = pd.DataFrame({f"f{j}": self.frequency[:, j] for j in range(self.dim)})
         frame["|f|"] = np.linalg.norm(self.frequency, axis=1)
         frame["amplitude"] = self.amplitude
@@ -225,11 +225,11 @@ def spectrum(
 def spectral_peaks(
     values: np.ndarray | torch.Tensor, grid: np.ndarray | torch.Tensor, *, threshold: float = 1e-3
 ) -> np.ndarray:
-    """Frequencies (K, d) of the strict local maxima of |c(k)| with amplitude >= ``threshold`` × the largest.
+    """Frequencies (K, d) of the strict local maxima of ``|c(k)|`` with amplitude >= ``threshold`` × the largest.
 
-    Xu et al.'s peaks (reference/diagnostics.md A.3): neighbours are the 3^d - 1 adjacent bins,
+    Xu et al.'s peaks (docs/theory.rst, "Per-frequency diagnostics"): neighbours are the 3^d - 1 adjacent bins,
     periodically; the threshold drops the rounding-level maxima of the floor between the lines.
-    One of each conjugate pair ±k is returned, sorted by |k|.
+    One of each conjugate pair ±k is returned, sorted by ``|k|``.
     """
     device = common_device(values=values, grid=grid)
     layout = grid_layout("grid", as_points("grid", as_tensor("grid", grid, device)))
@@ -243,7 +243,8 @@ def spectral_peaks(
 
 @dataclass
 class RadialSpectrum(Result):
-    """Mean single-sided amplitude over shells |k| ∈ [r - w/2, r + w/2): ``radius`` (B,), ``amplitude``, ``count``."""
+    """Mean single-sided amplitude over shells ``|k|`` ∈ [r - w/2, r + w/2): ``radius`` (B,), ``amplitude``, ``count``.
+    """
 
     radius: np.ndarray = Result.array_field(("B",))
     amplitude: np.ndarray = Result.array_field(("B",))

@@ -1,6 +1,6 @@
 """Fourier transforms of values on scattered points: the non-uniform DFT and the continuous transform.
 
-Convention (reference/frequency-pde.md): frequencies in cycles per unit length and
+Convention (docs/conventions.rst): frequencies in cycles per unit length and
 
     nudft:          F(xi)     = Σ_j v_j exp(-2πi xi·x_j)
     continuous_ft:  u_hat(xi) = ∫ u(x) exp(-2πi xi·x) dx ≈ Σ_j w_j u(x_j) exp(-2πi xi·x_j)
@@ -150,18 +150,18 @@ def nudft(
 
     Parameters
     ----------
-    x:
+    x
         Points (n, d); a 1-D array is n scalar points.
-    values:
+    values
         v_j, shape (n,) or (n, 1), real or complex.
-    freqs:
+    freqs
         Frequencies xi (k, d) in cycles per unit length; a 1-D array is k scalar frequencies (d = 1).
-    method:
+    method
         ``"direct"``: tiled direct sums (exact to rounding; the path always tested). ``"finufft"``:
         finufft's type-3 NUFFT to relative tolerance ``eps`` (NumPy inputs or CPU tensors, d <= 3,
         computed in float64; its test is skipped where finufft is not installed). ``"auto"``: finufft
         for NumPy inputs in d <= 3 with n × k >= 2^22 when finufft is installed, direct sums otherwise.
-    block:
+    block
         Phases per tile of the direct sum (memory O(block)).
 
     Returns
@@ -183,17 +183,17 @@ def continuous_ft(
 
     Parameters
     ----------
-    x:
+    x
         Points (n, d); a 1-D array is n scalar points.
-    values:
+    values
         u(x_i), shape (n,) or (n, 1), real or complex.
-    xi:
+    xi
         Frequencies (k, d) in cycles per unit length; a 1-D array is k scalar frequencies (d = 1).
-    weights:
+    weights
         Quadrature weights w_i, shape (n,), or one scalar for all points (e.g. a grid's cell volume;
         ``volume / n`` is the Monte Carlo weight of n uniform samples from a region of that volume).
         ``None`` (default): ``x`` must be a uniform tensor-product grid (any point order) and every
-        weight is its cell volume Π_j h_j (the rectangle rule, reference/frequency-pde.md section 5);
+        weight is its cell volume Π_j h_j (the rectangle rule, docs/theory.rst, "Comparing with training");
         scattered points without weights raise a ValueError.
 
     Returns

@@ -12,13 +12,14 @@ be a vanilla :class:`~spectra.models.MLP`, a :class:`~spectra.models.RepNet` or 
 the operator's outputs can carry.
 
 Two ways to evaluate, with the same numbers:
+
 - ``forward(x)`` on pairs, x = [u(s_1), ..., u(s_m), y] of shape (n, m + d) -> (n, c): the sample-axis-first
   convention of the rest of spectra (probes, ``fit``);
 - ``operator(u, y)`` on the Cartesian product of F input functions (F, m) and P points (P, d) ->
   (F, P, c): the branch runs F times and the trunk P times instead of F·P times each.
-  :class:`OperatorLoss` trains through it (``fit(..., objective=OperatorLoss(...))``).
+  ``OperatorLoss`` trains through it (``fit(..., objective=OperatorLoss(...))``).
 
-Synthetic operator (:func:`antiderivative_data`): G(u)(y) = ∫_0^y u(x) dx for random multiscale inputs
+Synthetic operator (``antiderivative_data``): G(u)(y) = ∫_0^y u(x) dx for random multiscale inputs
 u(x) = Σ_k c_k sin(2π k x + 2π φ_k) over integer frequency bands, whose antiderivative is exact,
 
     G(u)(y) = Σ_k c_k [cos(2π φ_k) - cos(2π (k y + φ_k))] / (2π k).
@@ -46,11 +47,11 @@ class DeepONet(nn.Module):
 
     Parameters
     ----------
-    branch:
+    branch
         Module mapping sensor values (n, n_sensors) to (n, n_basis · out_features).
-    trunk:
+    trunk
         Module mapping points (n, in_features) to (n, n_basis · out_features).
-    n_sensors, in_features, n_basis, out_features:
+    n_sensors, in_features, n_basis, out_features
         m, d, p and c.
     """
 
@@ -129,7 +130,7 @@ class OperatorData(Result):
     phases: np.ndarray = Result.array_field(("F", "K"))
 
     def tensors(self, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(u, y, s) as tensors for :meth:`DeepONet.operator` and :class:`OperatorLoss`."""
+        """(u, y, s) as tensors for :meth:`DeepONet.operator` and ``OperatorLoss``."""
         return tuple(torch.as_tensor(a, dtype=dtype) for a in (self.u, self.y, self.s))
 
     def to_frame(self) -> pd.DataFrame:
@@ -193,7 +194,7 @@ def antiderivative_data(
 
 
 class OperatorLoss:
-    """Mean loss (1/2FP) Σ_f Σ_q |G_θ(u_f)(y_q) - s_f(y_q)|² over the Cartesian product, as an ``objective``.
+    """Mean loss (1/2FP) Σ_f Σ_q ``|G_θ(u_f)(y_q) - s_f(y_q)|²`` over the Cartesian product, as an ``objective``.
 
     The same loss as ``mean_loss(model(pairs(u, y)), s.reshape(-1, c))``, evaluated through
     :meth:`DeepONet.operator`.

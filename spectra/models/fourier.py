@@ -8,8 +8,10 @@ features cos(2π b_j·x) and sin(2π b_j·x).
   from any rho_w, basic (B = I), positional (sin/cos(2^l π x), l < L, per axis) and power law
   (b_j = j, a_j = j^-p, 1-D). Frequencies fixed or trainable.
 - :class:`FourierFeatureMLP`: an MLP on top of a FourierFeatures encoder.
-- :class:`TwoLayerFourierNet` (reference/frequency-pde.md, section 1), NTK parameterisation:
+- :class:`TwoLayerFourierNet` (docs/theory.rst, "The frequency PDE"), NTK parameterisation::
+
       f(x) = m^(-1/2) Σ_j [ a_j cos(2π w_j·x) + b_j sin(2π w_j·x) ],
+
   w_j ~ rho_w, a_j, b_j ~ N(0, sigma_a²), all trained (frequencies optionally frozen). Trained
   with the mean loss (1/2N) Σ (f - y)² and gradient-descent time t = lr × steps, its error's
   Fourier transform follows the damped heat equation solved by :mod:`spectra.fem`.

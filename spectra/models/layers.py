@@ -16,6 +16,7 @@ then acts on raw inputs x as the affine map with ``effective_weight()`` = weight
 and the matching ``effective_bias()``, which is what the partition analyses read.
 
 Initialisation schemes for the standard parameterisation (fan_in = inputs, fan_out = outputs):
+
 - ``"torch"``: PyTorch's nn.Linear default, W and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in));
 - ``"xavier"``: W ~ N(0, 2 / (fan_in + fan_out)), b = 0;
 - ``"he"``: W ~ N(0, 2 / fan_in), b = 0;

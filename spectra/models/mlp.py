@@ -31,18 +31,18 @@ class MLP(nn.Module):
 
     Parameters
     ----------
-    parameterization:
+    parameterization
         ``"standard"`` (weights drawn by ``init``) or ``"ntk"``
         (W, b ~ N(0, 1), z = sigma_w/sqrt(fan_in)·Wa + sigma_b·b).
-    init:
+    init
         For the standard parameterisation: ``"torch"`` (PyTorch default), ``"xavier"`` (zero bias),
         ``"he"`` (zero bias) or ``"normal"``.
-    first_init:
+    first_init
         The first layer's initialisation, when it differs from ``init`` (e.g. ``"torch"``, whose biases
         spread the kinks over the inputs, under He-initialised deeper layers whose biases are zero).
-    sigma_w, sigma_b:
+    sigma_w, sigma_b
         NTK-parameterisation scales; sigma_w defaults to sqrt(2) for ReLU (variance preserving) and 1 otherwise.
-    input_domain:
+    input_domain
         A box (the training inputs' domain) that the first layer maps onto [-1, 1]^d before its weights
         (:class:`~spectra.models.layers.Dense`); None: raw inputs.
     """

@@ -1,10 +1,10 @@
 """RepNet: a network whose first hidden layer is reparameterised by slope scale and partition.
 
-Design adopted here (reference/repnet.md; results from it are reported as "RepNet
+Design adopted here (docs/theory.rst, "RepNet's reparameterisation"; results from it are reported as "RepNet
 (reparameterised first layer, as described in the abstract)", never as the paper's numbers).
 First hidden layer, neuron i, input x in R^d:
 
-    z_i(x) = s_i (v_i·x - p_i),   v_i = ṽ_i / |ṽ_i|,   s_i = exp(log s_i),   i.e.  w_i = s_i v_i,  b_i = -s_i p_i.
+    z_i(x) = s_i (v_i·x - p_i),   v_i = ṽ_i / ``|ṽ_i|``,   s_i = exp(log s_i),   i.e.  w_i = s_i v_i,  b_i = -s_i p_i.
 
 - The partition set {x : v_i·x = p_i} is the ReLU kink (or the centre of the tanh transition);
   in 1-D the partition point is x_i = p_i sign(v_i) = -b_i / w_i, and s_i is the slope scale.
@@ -19,13 +19,13 @@ First hidden layer, neuron i, input x in R^d:
 - ``variant``: ``"adaptive"`` trains (ṽ, p, log s); ``"frozen_scale"`` trains (ṽ, p) and keeps s fixed;
   ``"init_only"`` sets w, b once and trains them as an ordinary dense layer. Where they are equivalent: all
   three start as the same function; init-only and adaptive span the same first layers (any w, b) and differ
-  only in the gradient flow their parameterisations give; frozen-scale fixes |w_i| = s_i, which for ReLU loses
+  only in the gradient flow their parameterisations give; frozen-scale fixes ``|w_i|`` = s_i, which for ReLU loses
   nothing the next layer cannot absorb (ReLU(s z) = s ReLU(z)), but for tanh fixes each transition's width.
   Under Adam with s stored as s itself, adaptive and frozen-scale trained the same network to 4–5 digits,
   hence log s (below).
 - Deeper hidden layers use He (ReLU) or Xavier (tanh) initialisation with zero bias; the output
   layer is N(0, sigma_c²) with sigma_c chosen by :func:`calibrate_output_scale` so that the mean
-  square initial output over the domain is ``output_std``² (O(1)).
+  square initial output over the domain is ``output_std**2`` (O(1)).
 
 Why the scale is trained as log s. Adam moves every parameter by about the learning rate per step,
 whatever its size: a scale stored as s0 = 157 would move by 0.1% in a thousand steps at lr 1e-3, so
@@ -78,6 +78,7 @@ from spectra.models.layers import (
     parameter_dtype,
     stack_parameters,
 )
+from spectra.models.mlp import MLP
 from spectra.results import Result
 from spectra.seeding import Seed, make_generator
 
@@ -87,7 +88,7 @@ SCALES = ("shared", "per_neuron")
 
 
 class RepLayer(nn.Module):
-    """z_i = s_i (v_i·x - p_i) with v_i = ṽ_i / |ṽ_i| and s_i = exp(log s_i) (see module docstring).
+    """z_i = s_i (v_i·x - p_i) with v_i = ṽ_i / ``|ṽ_i|`` and s_i = exp(log s_i) (see module docstring).
 
     Parameters: ``direction`` ṽ (width, d), ``offset`` p (width,), ``log_scale`` log s of shape (1,)
     (shared) or (width,) (per neuron), a buffer when the scale is frozen. ``scale`` (the constructor's
@@ -174,20 +175,20 @@ class RepNet(nn.Module):
 
     Parameters
     ----------
-    in_features, out_features, width, depth:
+    in_features, out_features, width, depth
         Input and output sizes, neurons per hidden layer, number of hidden layers (>= 1).
-    activation:
+    activation
         ``"relu"`` or ``"tanh"``.
-    s0:
+    s0
         Initial slope scale s (> 0). For ReLU the function only depends on c_i s_i, so s0 shapes the
         training dynamics; for tanh it is the inverse transition width.
-    domain:
+    domain
         Box over which partition points are spread: the training inputs' box. Required unless ``data``
         is given, whose bounding box it then is.
-    data:
+    data
         The training inputs (n, d): their bounding box is the default ``domain``, their quantiles place
         the partition points when ``placement="quantiles"``, and the output scale is calibrated on them.
-    output_scale:
+    output_scale
         ``"auto"`` (calibrate on a grid of the domain, or on ``data``) or a fixed sigma_c.
     """
 
@@ -303,8 +304,8 @@ def domain_probe(box: Box, n_total: int = 4096) -> torch.Tensor:
 def calibrate_output_scale(model: nn.Module, x: torch.Tensor, output_std: float = 1.0, seed: Seed = None) -> float:
     """Redraw the output layer as N(0, sigma_c²) with E[f(x)²] averaged over ``x`` equal to output_std².
 
-    For output weights c ~ N(0, sigma_c²) and zero bias, E_c[f(x)²] = sigma_c² |h(x)|² where h are
-    the last hidden activations; so sigma_c = output_std / sqrt(mean_x |h(x)|²). Works for any
+    For output weights c ~ N(0, sigma_c²) and zero bias, E_c[f(x)²] = sigma_c² ``|h(x)|²`` where h are
+    the last hidden activations; so sigma_c = output_std / sqrt(mean_x ``|h(x)|²``). Works for any
     model with ``features(x)`` and a final :class:`Dense` in ``model.layers[-1]``. Returns sigma_c.
     ``x`` is converted to the model's dtype and device.
     """
@@ -326,6 +327,47 @@ def calibrate_output_scale(model: nn.Module, x: torch.Tensor, output_std: float 
         out.weight.copy_(sigma_c / out.weight_scale * draw)
         out.bias.zero_()
     return sigma_c
+
+
+def normalised_mlp(
+    in_features: int,
+    out_features: int,
+    width: int,
+    depth: int,
+    domain: BoxLike,
+    *,
+    activation: str = "relu",
+    seed: Seed = None,
+) -> MLP:
+    """The MLP that gets RepNet's help without its reparameterisation, a fair baseline for it.
+
+    Inputs mapped from ``domain`` onto [-1, 1]^d (:class:`~spectra.models.layers.Dense`'s ``input_domain``),
+    PyTorch's default first layer (its biases spread the kinks over the inputs), He (ReLU) or Xavier (tanh)
+    deeper layers with zero biases as in RepNet, and the output calibrated on the domain to an O(1) initial
+    output (:func:`calibrate_output_scale`), as RepNet's is.
+    """
+    sizes = {"in_features": in_features, "out_features": out_features, "width": width, "depth": depth}
+    for name, size in sizes.items():
+        check_positive_int(name, size)
+    # Sizes first, as RepNet checks them: a network too large is refused by its size, not by its domain.
+    check_network_size(sizes, stack_parameters(in_features, width, depth, out_features), None)
+    box = as_box("domain", domain)
+    if box.dim != in_features:
+        fail("domain", f"a box in {in_features} dimension(s), one per input", box)
+    deeper = "he" if activation == "relu" else "xavier"
+    model = MLP(
+        in_features,
+        out_features,
+        width,
+        depth,
+        activation=activation,
+        init=deeper,
+        first_init="torch",
+        input_domain=box,
+        seed=seed,
+    )
+    calibrate_output_scale(model, domain_probe(box), seed=seed)
+    return model
 
 
 @dataclass

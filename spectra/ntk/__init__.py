@@ -4,7 +4,7 @@ and the NNGP kernel (the output covariance at initialisation), closed-form and s
 
 Conventions: Θ(x, x') = Σ_θ ∂f(x)/∂θ · ∂f(x')/∂θ over trainable parameters, K(x, x') = Cov[f(x), f(x')]
 over the random initialisation (the NNGP kernel), sample axis first;
-mean loss (1/2N) Σ |f - y|² and theory time t = lr × steps; frequencies in cycles per unit length.
+mean loss (1/2N) Σ ``|f - y|²`` and theory time t = lr × steps; frequencies in cycles per unit length.
 """
 
 from spectra.ntk.analytic import (

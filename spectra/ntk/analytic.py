@@ -3,7 +3,7 @@ converge, and the NNGP kernel K(x, x') = E[f_o(x) f_o(x')], the covariance of ea
 random initialisation (the Gaussian process the network is at initialisation). Both are per output:
 different outputs are independent, Θ_op = Θ δ_op and K_op = K δ_op (the trace over c outputs is c Θ).
 
-- Two-layer Fourier network (reference/frequency-pde.md, section 2), f = m^(-1/2) Σ_j [a_j cos(2π w_j·x)
+- Two-layer Fourier network (docs/theory.rst, "Network and kernel"), f = m^(-1/2) Σ_j [a_j cos(2π w_j·x)
   + b_j sin(2π w_j·x)] with w_j ~ rho_w and a_j, b_j ~ N(0, sigma_a²), all trained:
 
       Θ(x, x') = (1 + 4π² sigma_a² x·x') k(x - x'),   k(z) = ∫ cos(2π w·z) rho_w(w) dw,
@@ -31,7 +31,7 @@ different outputs are independent, Θ_op = Θ δ_op and K_op = K δ_op (the trac
   O(1/width) for more.
 
   The angles are computed without cancellation (arccos of a rounded cosine near 1 loses half the
-  digits): θ¹ = 2 atan2(|û - û'|, |û + û'|) with û = u/|u| the unit augmented inputs, u = (sigma_w,1 x/√d,
+  digits): θ¹ = 2 atan2(``|û - û'|``, ``|û + û'|``) with û = u/``|u|`` the unit augmented inputs, u = (sigma_w,1 x/√d,
   sigma_b,1) (so Σ¹ = u·u'); then, with s = sigma_w,l+1²/2, b = sigma_b,l+1², n = √(Σˡ(x, x) Σˡ(x', x')),
   P = Σˡ⁺¹(x, x) Σˡ⁺¹(x', x') and Δ = √P - Σˡ⁺¹(x, x') (= √P (1 - cos θˡ⁺¹)) evaluated as a sum of
   non-negative terms,
@@ -150,7 +150,7 @@ def _divide(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def _first_layer(x1: torch.Tensor, x2: torch.Tensor, weight_variance: float, bias_variance: float) -> _Layer:
-    """Σ¹ = u·u' and θ¹ = 2 atan2(|û - û'|, |û + û'|) for u = (sigma_w x/√d, sigma_b) (module docstring)."""
+    """Σ¹ = u·u' and θ¹ = 2 atan2(``|û - û'|``, ``|û + û'|``) for u = (sigma_w x/√d, sigma_b) (module docstring)."""
 
     def augmented(x: torch.Tensor) -> torch.Tensor:
         bias = torch.full_like(x[:, :1], math.sqrt(bias_variance))
@@ -252,7 +252,7 @@ def _model_points(model: nn.Module, x1: torch.Tensor, x2: torch.Tensor | None) -
 
 
 def _dense_variances(layer: Dense) -> tuple[float, float]:
-    """(sigma_w², sigma_b²) of one layer's initial draws: Var(z_i) = sigma_w² |a|²/fan_in + sigma_b² for input a."""
+    """(sigma_w², sigma_b²) of one layer's initial draws: Var(z_i) = sigma_w² ``|a|²``/fan_in + sigma_b² for input a."""
     if layer.parameterization == "ntk":
         return layer.weight_scale**2 * layer.in_features, layer.bias_scale**2
     if layer.init == "torch":

@@ -1,7 +1,7 @@
 """Kernel dynamics: the linearised (lazy) training predicted by the NTK, its stability, and kernel drift.
 
 Conventions (the project's, as in :mod:`spectra.training`): the mean loss
-L = (1/2N) Σ_i |f(x_i) - y_i|² over N training points, and the theory time t = lr × steps. In
+L = (1/2N) Σ_i ``|f(x_i) - y_i|²`` over N training points, and the theory time t = lr × steps. In
 the kernel regime full-batch gradient descent follows, in the limit lr -> 0 at fixed t,
 
     ∂_t f = -(1/N) Θ (f - y),   so with Θ = V Λ Vᵀ the residual r = f - y is  r(t) = V exp(-Λ t / N) Vᵀ r(0),
@@ -105,20 +105,20 @@ def linearized_prediction(
 
     Parameters
     ----------
-    K_train:
+    K_train
         Θ(x_train, x_train): (N, N), the kernel of every output (Θ_op = K δ_op), or (N, N, c, c)
         per-output blocks (``empirical_ntk(..., outputs="full")``).
-    y, f0:
+    y, f0
         Targets and initial predictions on the training points, (N, c) (or (N,) for one output).
-    lr:
+    lr
         The learning rate. With ``discrete=True`` the prediction is exact linearised gradient descent
         with this step, which must be below :func:`max_stable_lr`; with ``discrete=False`` (gradient
         flow) lr enters only through the times t = lr × steps the caller passes.
-    times:
+    times
         Theory times t = lr × steps (not steps), shape (T,); ``inf`` gives the end point.
-    K_test_train, f0_test:
+    K_test_train, f0_test
         Θ(x_test, x_train) of shape (M, N) (or (M, N, c, c)) and the initial predictions (M, c) there.
-    discrete:
+    discrete
         False: gradient flow, r(t) = V exp(-Λ t/N) Vᵀ r(0) (the theory's convention). True: gradient
         descent, r = V (1 - lr Λ/N)^(t/lr) Vᵀ r(0) (t must be a multiple of lr).
 

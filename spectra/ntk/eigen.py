@@ -6,8 +6,8 @@ tensor-product grid as recognised by :func:`spectra.fourier.grid_layout`, in any
 eigenvector v is read as one period of a sampled function with DFT coefficients
 c(k) = (1/N) Σ_j v_j exp(-2πi k·x_j) on the bins k (cycles per unit length, both signs), and
 
-- its dominant frequency is |k| of the bin maximising |c(k)|;
-- its spectral centroid is Σ_k |k| |c(k)|² / Σ_k |c(k)|² (over all bins, ±k both counted).
+- its dominant frequency is ``|k|`` of the bin maximising ``|c(k)|``;
+- its spectral centroid is Σ_k ``|k|`` ``|c(k)|²`` / Σ_k ``|c(k)|²`` (over all bins, ±k both counted).
 
 Small kernels: :func:`ntk_spectrum` (symmetrise, ``torch.linalg.eigh`` in float64). Large ones:
 :func:`top_eigenpairs` by Lanczos (ARPACK through scipy) on the matrix-free operator, never forming Θ.
@@ -15,6 +15,7 @@ Small kernels: :func:`ntk_spectrum` (symmetrise, ``torch.linalg.eigh`` in float6
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,6 +173,7 @@ def top_eigenpairs(
     seed: Seed = 0,
     max_memory_gb: float | None = MAX_MEMORY_GB,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> NTKSpectrum:
     """The ``k`` largest eigenpairs of Θ(x, x) by Lanczos on :func:`~spectra.ntk.empirical.ntk_operator`.
 
@@ -179,13 +181,21 @@ def top_eigenpairs(
     is ARPACK's relative accuracy of the eigenvalues (default 100 × machine epsilon of the computation
     dtype); ``seed`` fixes the starting vector, so runs repeat exactly. Frequencies are filled in when
     x is a uniform grid. Requires k < N (N·c for full outputs); for all eigenpairs form the kernel
-    and use :func:`ntk_spectrum`.
+    and use :func:`ntk_spectrum`. With ``executor`` each product is computed block by block on it
+    (:func:`~spectra.ntk.empirical.ntk_operator`), with the same eigenpairs to rounding.
     """
     k = check_positive_int("k", k)
     if tol is not None:
         tol = check_positive_float("tol", tol, allow_zero=True)
     operator = ntk_operator(
-        model, x, method=method, outputs=outputs, dtype=dtype, block_size=block_size, max_memory_gb=max_memory_gb
+        model,
+        x,
+        method=method,
+        outputs=outputs,
+        dtype=dtype,
+        block_size=block_size,
+        max_memory_gb=max_memory_gb,
+        executor=executor,
     )
     n = operator.shape[0]
     if k >= n:

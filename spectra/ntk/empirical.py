@@ -6,7 +6,7 @@ Shapes: ``outputs="trace"`` gives the (N1, N2) matrix Σ_o Θ_oo (the sum over t
 Θ itself for one output); ``outputs="full"`` gives per-output blocks of shape (N1, N2, c, c) with
 ``kernel[i, j, o, p] = Θ_op(x1_i, x2_j)``. Kernels stay on the model's device.
 
-Methods (reference/entk.md for their costs):
+Methods (docs/theory.rst, "Computing the empirical NTK", for their costs):
 
 - ``"structured"``: per-layer activation Gram × cotangent Gram (:mod:`spectra.ntk.structured`) for
   MLP, RepNet, FourierFeatureMLP, TwoLayerFourierNet and Sequential stacks of Dense/Linear layers;
@@ -21,6 +21,10 @@ upper triangle when x2 is None, mirrored), which changes memory, not the result.
 the memory the request needs is estimated; above ``max_memory_gb`` the call stops with the size it
 would need and a block_size that fits.
 
+Scale-out: with ``executor`` (:func:`spectra.parallel.task_executor`: a local process pool or a Dask
+cluster) each tile is a task computed by a worker, which receives the model and the tile's points, and
+the driver assembles the kernel; the result equals the one computed here (to rounding, 1e-12 in float64).
+
 Matrix-free: :func:`ntk_operator` gives Θ as a ``scipy.sparse.linalg.LinearOperator`` (products Θv
 without forming Θ), for Lanczos (:func:`spectra.ntk.eigen.top_eigenpairs`) and iterative solvers.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -61,6 +66,7 @@ from spectra.ntk.structured import (
     structured_layers,
 )
 from spectra.ntk.tiling import assemble, map_in_threads, plan_threads, plan_tiles, slices
+from spectra.parallel import imap_tasks, map_tasks
 from spectra.results import Result
 
 METHODS = ("auto", "structured", "jacobian", "vector_products")
@@ -130,7 +136,7 @@ def _resolve_method(method: str, model: nn.Module, generic: str) -> tuple[str, s
 
 
 def _jacobian_factors(fm: FunctionalModel, x: torch.Tensor) -> list[Factor]:
-    """J as plain factors (one per parameter tensor): U = 1, Δ = ∂f/∂θ of shape (n, c, |θ|)."""
+    """J as plain factors (one per parameter tensor): U = 1, Δ = ∂f/∂θ of shape (n, c, ``|θ|``)."""
 
     def single(params: dict[str, torch.Tensor], xi: torch.Tensor) -> torch.Tensor:
         return fm(xi[None], params)[0]
@@ -272,33 +278,39 @@ def empirical_ntk(
     max_memory_gb: float | None = MAX_MEMORY_GB,
     workers: int | None = None,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> EmpiricalNTK:
     """Empirical NTK Θ(x1, x2) of ``model`` at its current parameters (see module docstring).
 
     Parameters
     ----------
-    model:
+    model
         Any ``torch.nn.Module`` mapping (n, d) inputs to (n, c) outputs whose samples do not interact.
-    x1, x2:
+    x1, x2
         Points (N1, d) and (N2, d), moved to the model's device; ``x2=None`` means x1 and uses symmetry.
-    method:
+    method
         ``"auto"``, ``"structured"``, ``"jacobian"`` or ``"vector_products"``.
-    block_size:
-        Tile size in samples (None: chosen for the workers, :func:`spectra.ntk.tiling.plan_tiles`).
+    block_size
+        Tile size in samples (None: chosen for the workers, ``spectra.ntk.tiling.plan_tiles``).
         Tiling bounds the working memory; the result is the same.
-    outputs:
+    outputs
         ``"trace"`` for (N1, N2) = Σ_o Θ_oo, ``"full"`` for (N1, N2, c, c) per-output blocks.
-    dtype:
+    dtype
         Computation dtype (default: the parameters' dtype); parameters, buffers and inputs are cast.
-    max_memory_gb:
+    max_memory_gb
         Refuse requests estimated above this many GiB, saying how much they need (None: no check).
-    workers:
+    workers
         Threads computing tiles of the structured kernel at once, each with one torch thread
         (:mod:`spectra.ntk.tiling`; default: ``torch.get_num_threads()`` on the CPU, one on a GPU; a
         small kernel is computed in one thread). With 1, tiles are computed one after the other with
         torch's own intra-op threads.
-    progress:
+    progress
         Show a progress bar over tiles when there is more than one.
+    executor
+        Compute the tiles as tasks on this executor (a process pool or a Dask cluster,
+        :func:`spectra.parallel.task_executor`) instead of here; tiles of ``block_size`` rows (default: a
+        quarter of the points, so 10 tiles of a symmetric kernel). The model and each tile's points are
+        sent to the workers as they are (on their device); the driver assembles the kernel.
     """
     block_size, max_memory_gb = _check_options(outputs, block_size, max_memory_gb)
     fm = functional_model(model, dtype)
@@ -333,6 +345,12 @@ def empirical_ntk(
         workers=plan.workers,
     )
     _check_memory(request, block_size, max_memory_gb)
+    shape = (len(x1), len(x2), n_out, n_out) if full else (len(x1), len(x2))
+    if executor is not None:
+        options = {"method": method, "outputs": outputs, "dtype": fm.dtype}
+        block = block_size or -(-max(len(x1), len(x2)) // 4)
+        kernel = _tiles_on_executor(model, x1, None if symmetric else x2, executor, block, options, shape, progress)
+        return EmpiricalNTK(kernel, method, outputs, block_size, note)
     block = plan.block
 
     with plan_threads(plan):
@@ -354,10 +372,44 @@ def empirical_ntk(
             def tile(rows: slice, cols: slice) -> torch.Tensor:
                 return factor_gram(row_features[rows], col_features[cols], full)
 
-        shape = (len(x1), len(x2), n_out, n_out) if full else (len(x1), len(x2))
         with torch.no_grad():
             kernel = assemble(tile, shape, plan, symmetric=symmetric, like=x1, progress=progress)
     return EmpiricalNTK(kernel, method, outputs, block_size, note)
+
+
+def _remote_tile(task: tuple[nn.Module, torch.Tensor, torch.Tensor | None, dict]) -> torch.Tensor:
+    """One tile of the kernel where the executor runs it: Θ(rows, cols), or Θ(rows, rows) when cols is None."""
+    model, rows, cols, options = task
+    return empirical_ntk(model, rows, cols, workers=1, progress=False, max_memory_gb=None, **options).kernel
+
+
+def _tiles_on_executor(
+    model: nn.Module,
+    x1: torch.Tensor,
+    x2: torch.Tensor | None,
+    executor: Executor,
+    block: int,
+    options: dict,
+    shape: tuple[int, ...],
+    progress: bool,
+) -> torch.Tensor:
+    """The kernel assembled from tiles computed on ``executor`` (only I <= J when x2 is None, mirrored)."""
+    symmetric = x2 is None
+    columns = x1 if symmetric else x2
+    rows, cols = slices(len(x1), block), slices(len(columns), block)
+    pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not symmetric or j >= i]
+    # clone(): a slice would carry its whole storage (all the points) to every worker
+    tasks = [
+        (model, x1[rows[i]].clone(), None if symmetric and i == j else columns[cols[j]].clone(), options)
+        for i, j in pairs
+    ]
+    kernel = torch.empty(shape, dtype=x1.dtype, device=x1.device)
+    for index, tile in imap_tasks(_remote_tile, tasks, executor, progress=progress, description="eNTK tiles"):
+        i, j = pairs[index]
+        kernel[rows[i], cols[j]] = tile.to(kernel.device)
+        if symmetric and i != j:
+            kernel[cols[j], rows[i]] = tile.permute(1, 0, 3, 2) if tile.dim() == 4 else tile.T
+    return kernel
 
 
 class NTKOperator(LinearOperator):
@@ -397,17 +449,40 @@ class NTKOperator(LinearOperator):
         return self
 
 
-def _vector_product_matvec(fm: FunctionalModel, x: torch.Tensor, n_out: int, block: int, full: bool) -> Callable:
-    """v -> Θ v by Jᵀv (vjp, accumulated over blocks of samples) and then J(Jᵀv) (jvp per block)."""
+def _pullback(task: tuple[FunctionalModel, torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Jᵀ u on one block of samples: the parameter-space vector Σ_i Σ_o u_io ∂f_o(x_i)/∂θ."""
+    fm, x, cotangent = task
+    _, pullback = vjp(lambda params: fm(x, params), fm.trainable)
+    (part,) = pullback(cotangent)
+    return part
+
+
+def _pushforward(task: tuple[FunctionalModel, torch.Tensor, dict[str, torch.Tensor]]) -> torch.Tensor:
+    """J t on one block of samples: the directional derivative of the outputs along t."""
+    fm, x, tangent = task
+    return jvp(lambda params: fm(x, params), (fm.trainable,), (tangent,))[1]
+
+
+def _vector_product_matvec(
+    fm: FunctionalModel, x: torch.Tensor, n_out: int, block: int, full: bool, executor: Executor | None = None
+) -> Callable:
+    """v -> Θ v by Jᵀv (vjp, summed over blocks of samples) and then J(Jᵀv) (jvp per block).
+
+    With ``executor`` each block's vjp and jvp is a task (the functional model and the block's points go to
+    the worker); the sum over blocks is formed here, so the product equals the serial one to rounding.
+    """
     blocks = slices(len(x), block)
 
+    def blockwise(function: Callable, tasks: list) -> list:
+        if executor is None:
+            return [function(task) for task in tasks]
+        return map_tasks(function, tasks, executor, progress=False)
+
     def apply(cotangent: torch.Tensor) -> torch.Tensor:
-        tangent = None
-        for rows in blocks:
-            _, pullback = vjp(lambda params, rows=rows: fm(x[rows], params), fm.trainable)
-            (part,) = pullback(cotangent[rows])
-            tangent = part if tangent is None else {k: tangent[k] + part[k] for k in part}
-        return torch.cat([jvp(lambda p, rows=rows: fm(x[rows], p), (fm.trainable,), (tangent,))[1] for rows in blocks])
+        # clone(): a slice would carry its whole storage to a worker
+        parts = blockwise(_pullback, [(fm, x[rows].clone(), cotangent[rows].clone()) for rows in blocks])
+        tangent = {k: sum(part[k] for part in parts) for k in parts[0]}
+        return torch.cat(blockwise(_pushforward, [(fm, x[rows].clone(), tangent) for rows in blocks]))
 
     def product(v: torch.Tensor) -> torch.Tensor:
         if full:
@@ -431,19 +506,30 @@ def ntk_operator(
     dtype: torch.dtype | None = None,
     block_size: int | None = None,
     max_memory_gb: float | None = MAX_MEMORY_GB,
+    executor: Executor | None = None,
 ) -> NTKOperator:
     """Θ(x, x) as a matrix-free :class:`NTKOperator` (a scipy LinearOperator), never formed.
 
     ``"structured"`` stores the per-layer factors (N·L·W floats) and applies each as two products of
-    size N·k·w (:func:`~spectra.ntk.structured.factor_matvec`); ``"vector_products"`` recomputes
+    size N·k·w (``spectra.ntk.structured.factor_matvec``); ``"vector_products"`` recomputes
     J(Jᵀv) with a vjp and a jvp per block of ``block_size`` samples (memory of one forward pass);
     ``"jacobian"`` stores J (N·c·P floats). ``"auto"``: structured where it applies, else vector
     products. ``outputs="trace"`` gives the (N, N) operator Σ_o Θ_oo; ``"full"`` the (N·c, N·c)
     operator on vectors flattened sample-major (index i·c + o).
+
+    With ``executor`` (:func:`spectra.parallel.task_executor`) the vjp and jvp of each block of
+    ``block_size`` samples (default: a quarter of the points) are tasks on that executor, for points too
+    many for one machine's time; this is the vector-product method ("auto" picks it), the only one whose
+    products need no stored state.
     """
     block_size, max_memory_gb = _check_options(outputs, block_size, max_memory_gb)
     fm = functional_model(model, dtype)
     x = fm.points("x", x)
+    if executor is not None:
+        if method not in ("auto", "vector_products"):
+            fail("method", "'auto' or 'vector_products' with an executor (products with no stored factors)", method)
+        method = "vector_products"
+        block_size = block_size or -(-len(x) // 4)
     method, note = _resolve_method(method, model, generic="vector_products")
     full = outputs == "full"
     n_out, activations = activation_size(fm, x)
@@ -465,7 +551,7 @@ def ntk_operator(
             max_memory_gb=max_memory_gb,
         )
     if method == "vector_products":
-        product = _vector_product_matvec(fm, x, n_out, block, full)
+        product = _vector_product_matvec(fm, x, n_out, block, full, executor)
     else:
         if layers:
             factors = _structured_features(fm, x, block, workers=1)

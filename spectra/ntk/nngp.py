@@ -76,16 +76,16 @@ def empirical_nngp(
 
     Parameters
     ----------
-    make_model:
+    make_model
         A function seed -> freshly initialised model, e.g. ``lambda seed: MLP(1, 1, 256, 2, seed=seed)``.
-    x1, x2:
+    x1, x2
         Points (N1, d) and (N2, d) in the models' input width, converted to their dtype and device;
         ``x2=None`` means x1.
-    seeds:
+    seeds
         The seeds of the S >= 2 draws, e.g. ``range(2000)``: one model per seed, built, evaluated and dropped.
-    outputs:
+    outputs
         ``"trace"`` for (N1, N2) = Σ_o K̂_oo, ``"full"`` for (N1, N2, c, c).
-    progress:
+    progress
         Show a progress bar over the draws.
     """
     if not callable(make_model):

@@ -10,13 +10,13 @@ so its share of Θ_op(x, x') = Σ_θ ∂f_o(x)/∂θ · ∂f_p(x')/∂θ is
 
     sign · (U(x)·U(x')) · (Δ_o(x)·Δ_p(x')),    U: (n, k) inputs,  Δ: (n, c, w) weighted cotangents,
 
-(a :class:`Factor`; U = None stands for a single column of ones), and Θ is their sum. The
-rules, with s the slope scale, v_i = ṽ_i/|ṽ_i| and φ = 2π x·w:
+(a ``Factor``; U = None stands for a single column of ones), and Θ is their sum. The
+rules, with s the slope scale, v_i = ṽ_i/``|ṽ_i|`` and φ = 2π x·w:
 
 - Dense / nn.Linear: U = [weight_scale · a, bias_scale], Δ = δ (columns for trained W, b only).
 - RepLayer z_i = s_i (v_i·x - p_i): ∂z_i/∂p_i = -s_i (U = 1, Δ = -s δ); ∂z_i/∂s_i = v_i·x - p_i
-  (U = 1, Δ = δ ⊙ (v·x - p), summed over i for a shared s); ∂z_i/∂ṽ_i = (s_i/|ṽ_i|)(I - v_i v_iᵀ) x,
-  whose Gram is (s_i/|ṽ_i|)² [x·x' - (v_i·x)(v_i·x')]: a + term (U = x) and a - term (U = 1).
+  (U = 1, Δ = δ ⊙ (v·x - p), summed over i for a shared s); ∂z_i/∂ṽ_i = (s_i/``|ṽ_i|``)(I - v_i v_iᵀ) x,
+  whose Gram is (s_i/``|ṽ_i|``)² [x·x' - (v_i·x)(v_i·x')]: a + term (U = x) and a - term (U = 1).
   In 1-D, v_i = ±1 and the direction gradient vanishes.
 - FourierFeatures γ = [a ⊙ cos φ, a ⊙ sin φ] with trained frequencies B:
   U = x, Δ_j = 2π a_j (δ_sin,j cos φ_j - δ_cos,j sin φ_j).

@@ -13,7 +13,7 @@ The number of threads defaults to ``torch.get_num_threads()`` on the CPU; on an 
 operations are asynchronous and parallel already) tiles are computed one after the other. While tiles
 are being computed torch's intra-op thread count is set to 1 for the whole process (torch has no
 per-thread setting) and restored after. Small kernels are computed in the calling thread, with one
-torch thread: for them the hand-offs cost more than parallelism gains (:func:`plan_tiles`).
+torch thread: for them the hand-offs cost more than parallelism gains (``plan_tiles``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Partition points and activation regions of piecewise-linear networks (reference/diagnostics.md, section C).
+"""Partition points and activation regions of piecewise-linear networks (docs/theory.rst, "Partition diagnostics").
 
 The toolkit's own networks take fast paths; any other torch module the generic path of
 :mod:`spectra.partition.capture` (see :mod:`spectra.partition.network` for what is supported).

@@ -1,12 +1,12 @@
 """Breakpoints of a network along a segment: exact for piecewise-linear networks, numerical otherwise.
 
-Segment conventions. The input runs along x(t) = origin + t·u, |u| = 1, for t in [start, stop], so
+Segment conventions. The input runs along x(t) = origin + t·u, ``|u|`` = 1, for t in [start, stop], so
 t is arc length and densities are per unit length of input space:
 
 - scalar input, ``breakpoints_1d(model, a, b)``: origin 0, u = 1, t = x in [a, b];
 - d-D input, ``breakpoints_1d(model, a, b)`` with points a, b in R^d: origin a,
-  u = (b - a) / |b - a|, t in [0, |b - a|];
-- ``direction=v`` (any input dimension): origin 0, u = v / |v|, scalars a < b give t in [a, b].
+  u = (b - a) / ``|b - a|``, t in [0, ``|b - a|``];
+- ``direction=v`` (any input dimension): origin 0, u = v / ``|v|``, scalars a < b give t in [a, b].
 
 What is found (hidden layers and neurons numbered from 0, see :mod:`spectra.partition.network`):
 
@@ -14,12 +14,12 @@ What is found (hidden layers and neurons numbered from 0, see :mod:`spectra.part
   z^(l)_i(x(t)) changes sign), with its layer l and neuron i; a position shared by several neurons
   appears once per neuron. They split [start, stop] into intervals with one activation pattern each;
 - function breakpoints: the activation breakpoints where the output slope df/dt really changes,
-  max_k |Δ(df_k/dt)| > tol (default tol = 1e-9 · max |df/dt| over the segment). A neuron can flip
+  max_k ``|Δ(df_k/dt)|`` > tol (default tol = 1e-9 · max ``|df/dt|`` over the segment). A neuron can flip
   without a kink in f when nothing downstream of it is active;
 - number of pieces = function breakpoints + 1 (maximal intervals where f is affine), and the
   density (function breakpoints per unit length).
 
-Exact method (ReLU on raw coordinates, reference/diagnostics.md item 13). On each interval the input
+Exact method (ReLU on raw coordinates, docs/theory.rst, "Partition diagnostics"). On each interval the input
 to layer l is affine in t, a(t) = α + β t, so z^(l) = (W_l α + b_l) + (W_l β) t is affine too: its roots
 inside the interval are added to the sorted set of breakpoints, the layer's pattern is read at the
 midpoint of every new interval, and (α, β) ← mask ⊙ (W_l α + b_l, W_l β) feed the next layer. Float64
@@ -44,7 +44,7 @@ either side. For tanh or sin networks the roots are the centres of the transitio
 slope jumps (no function breakpoints). On the generic path the units are those of the capture module
 (smooth activations: their input; sin/cos encoders have none) and the one-sided slopes are
 derivatives at ``NUDGE`` (1e-10) of the segment scale either side of each edge, within about
-NUDGE · |f''| of the limits.
+NUDGE · ``|f''|`` of the limits.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ _DERIVATIVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 @dataclass(frozen=True)
 class Segment:
-    """x(t) = origin + t·direction for t in [start, stop], |direction| = 1."""
+    """x(t) = origin + t·direction for t in [start, stop], ``|direction|`` = 1."""
 
     origin: np.ndarray
     direction: np.ndarray
@@ -208,7 +208,7 @@ class Breakpoints(Result):
         return Segment(self.origin, self.direction, self.start, self.stop).points(t)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per activation breakpoint: t, layer, neuron, whether f kinks there and |slope jump|."""
+        """One row per activation breakpoint: t, layer, neuron, whether f kinks there and ``|slope jump|``."""
         jump = np.zeros(len(self.activation_t))
         index = np.searchsorted(self.function_t, self.activation_t)
         found = index < len(self.function_t)
@@ -425,29 +425,31 @@ def breakpoints_1d(
 
     Parameters
     ----------
-    model:
+    model
         Any torch module mapping (n, d) inputs to (n, ...) outputs. The toolkit's MLP, RepNet and
         FourierFeatureMLP take their fast path; any other module the generic path.
-    a, b, direction:
+    a, b, direction
         The interval [a, b] for a scalar input; the points a and b in d-D; or numbers a < b and a
-        direction vector (x(t) = t·direction/|direction|).
-    method:
+        direction vector (x(t) = t·direction/``|direction|``).
+    method
         ``"exact"`` (piecewise-linear networks on raw coordinates), ``"numerical"`` (grid bracketing
         refined by Brent's method; any activation or encoder) or ``"auto"``: exact where possible.
         For the toolkit's own classes, auto is numerical for encoded inputs and refuses tanh and sin
         networks (ask for ``"numerical"``); for other modules, auto takes the numerical path when a
         smooth operation is present and says so with a :class:`NumericalPathWarning` naming it.
-    tol:
-        Slope-jump threshold of function breakpoints (default 1e-9 · max |df/dt| on the segment).
-    n_grid:
+    tol
+        Slope-jump threshold of function breakpoints (default 1e-9 · max ``|df/dt|`` on the segment).
+    n_grid
         Grid points of the numerical method (default max(8193, 16 · neurons + 1)).
-    engine:
+    engine
         ``"auto"`` (the toolkit's fast path for its own classes, the generic path otherwise),
         ``"toolkit"`` or ``"generic"`` (any module, including the toolkit's own).
 
-    Returns a :class:`Breakpoints`: activation breakpoints (t, layer, neuron), function breakpoints
-    and their slope jumps, number of pieces and density per unit length; ``exact`` and ``method``
-    say how they were found.
+    Returns
+    -------
+    Breakpoints
+        Activation breakpoints (t, layer, neuron), function breakpoints and their slope jumps, number of
+        pieces and density per unit length; ``exact`` and ``method`` say how they were found.
     """
     architecture = toolkit_architecture(model, engine)
     check_choice("method", method, METHODS)

@@ -2,7 +2,7 @@
 
 The generic partition path (any ``nn.Module``, not only the toolkit's own networks) never reads the
 architecture: it runs the model's own forward pass on dual numbers (``torch.autograd.forward_ad``:
-value and directional derivative of every tensor) under a :class:`~torch.overrides.TorchFunctionMode`
+value and directional derivative of every tensor) under a ``torch.overrides.TorchFunctionMode``
 that sees every torch function call, functional (``F.relu``, ``torch.maximum``, ``x.clamp``) or
 made by a module (``nn.ReLU`` calls ``F.relu``). A call matters only when one of its tensors carries
 a tangent, i.e. depends on the input; parameter-only computations (weight normalisation) are skipped.

@@ -31,8 +31,8 @@ with D hidden layers of pre-activations z^(l) and activation σ. Hidden layers a
   positional encoding sin/cos(2^l π x)), then the MLP's layers; its first-layer pre-activations are
   sums of sinusoids in x, so only numerical geometry applies to it.
 
-:func:`affine_maps` copies the parameters to the CPU in float64 (exact geometry is sequential and
-needs the precision); :func:`hidden_preactivations` runs the model's own modules, on its device and
+``affine_maps`` copies the parameters to the CPU in float64 (exact geometry is sequential and
+needs the precision); ``hidden_preactivations`` runs the model's own modules, on its device and
 in its dtype, for the sample-based metrics.
 """
 

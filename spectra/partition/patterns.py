@@ -1,18 +1,18 @@
-"""Activation-pattern metrics on samples (Lazzari & Liu; reference/diagnostics.md item 15).
+"""Activation-pattern metrics on samples (Lazzari & Liu; docs/theory.rst, "Partition diagnostics").
 
 The activation pattern of an input x is a(x) = 1[z_i(x) > 0] over every hidden neuron i, layer by
-layer (neuron order of :attr:`~spectra.partition.network.Architecture.neuron_layer`). Inputs with
+layer (neuron order of ``spectra.partition.network.Architecture.neuron_layer``). Inputs with
 different patterns lie in different linear regions of a ReLU network; the converse fails (a region
 may hold no sample), so pattern counts on samples are lower bounds on the regions used.
 
 - :func:`count_patterns`: number of distinct patterns over the samples;
-- :func:`hamming_pairs`: Hamming distance |a(x_i) - a(x_j)|_1 (number of neurons in different
+- :func:`hamming_pairs`: Hamming distance ``|a(x_i) - a(x_j)|_1`` (number of neurons in different
   states) for pairs of samples, either local pairs (each sample and its nearest neighbour,
   :func:`local_pairs`) or global pairs (uniformly random pairs, typically far apart, :func:`global_pairs`);
 - :func:`gradient_confusion`: cos(∇_θ ℓ_i, ∇_θ ℓ_j) of per-sample losses ℓ_i = ½|f(x_i) - y_i|²
   for such pairs (torch.func grad + vmap); 0 when either gradient vanishes;
 - :func:`dead_neurons`: neurons never active on the samples (dead) and always active;
-- :func:`boundary_distance`: min_i |z_i(x)| / |∇_x z_i(x)|. For a ReLU network on raw coordinates
+- :func:`boundary_distance`: min_i ``|z_i(x)|`` / ``|∇_x z_i(x)|``. For a ReLU network on raw coordinates
   z_i is affine on the region of x and the region is the intersection of the half-spaces
   {sign z_i = sign z_i(x)}, so this is the exact Euclidean distance from x to the boundary of its
   linear region; with an encoder it is a first-order estimate. Neurons with ∇_x z_i = 0 never bound.
@@ -237,7 +237,7 @@ def dead_neurons(model: nn.Module, x: torch.Tensor) -> NeuronActivity:
 
 
 def boundary_distance(model: nn.Module, x: torch.Tensor, *, chunk_size: int = 4096) -> torch.Tensor:
-    """min_i |z_i(x)| / |∇_x z_i(x)| for every sample (n,): the distance to the nearest region boundary."""
+    """min_i ``|z_i(x)|`` / ``|∇_x z_i(x)|`` for every sample (n,): the distance to the nearest region boundary."""
     x = _samples(model, x)
     chunk_size = check_positive_int("chunk_size", chunk_size)
 

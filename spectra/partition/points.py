@@ -1,10 +1,11 @@
 """First-layer partition points (1-D) and partition hyperplanes (d-D) of MLPs and RepNets.
 
 Neuron i of the first hidden layer, z_i(x) = w_i·x + b_i, changes state on the hyperplane
-{x : w_i·x + b_i = 0} = {x : n_i·x = o_i} with unit normal n_i = w_i / |w_i| and signed offset
-o_i = -b_i / |w_i|. In 1-D this is the partition point x_i = -b_i / w_i, the ReLU kink (or the
-centre of the tanh transition), and |w_i| is the neuron's slope scale. For RepNet,
-w_i = s_i v_i and b_i = -s_i p_i, so n_i = v_i, o_i = p_i and |w_i| = s_i (reference/repnet.md).
+{x : w_i·x + b_i = 0} = {x : n_i·x = o_i} with unit normal n_i = w_i / ``|w_i|`` and signed offset
+o_i = -b_i / ``|w_i|``. In 1-D this is the partition point x_i = -b_i / w_i, the ReLU kink (or the
+centre of the tanh transition), and ``|w_i|`` is the neuron's slope scale. For RepNet,
+w_i = s_i v_i and b_i = -s_i p_i, so n_i = v_i, o_i = p_i and ``|w_i|`` = s_i (docs/theory.rst, "RepNet's
+reparameterisation").
 A neuron with w_i = 0 has no partition set: its normal and offset are NaN and ``has_point`` is False.
 """
 

@@ -1,11 +1,11 @@
 """Linear regions of a piecewise-linear network on a rectangle: exact polygons, and the grid-sampled lower bound.
 
-Exact partition (reference/diagnostics.md item 14). Start from the rectangle, on which the input to
+Exact partition (docs/theory.rst, "Partition diagnostics"). Start from the rectangle, on which the input to
 the first layer is x itself. For hidden layer l, every current region R is a convex polygon on
 which the layer input is affine, a(x) = A_R x + c_R, so neuron i has z_i(x) = (W_l A_R)_i x +
 (W_l c_R + b_l)_i, an affine function on R. The neurons of the layer are taken one at a time:
 every polygon on which z_i takes both signs is cut along the line z_i = 0 into two convex polygons
-(a vertex where |z_i| is below 1e-12 of its scale lies on the line and goes to both). After the
+(a vertex where ``|z_i|`` is below 1e-12 of its scale lies on the line and goes to both). After the
 layer, each region's pattern is read at its vertex mean (an interior point) and
 (A, c) ← mask ⊙ (W_l A, W_l c + b_l). Within each final polygon the pattern is constant, so the
 network is affine there: f(x) = G_R x + h_R. Every pattern region of a ReLU network is convex
@@ -76,7 +76,7 @@ class Regions2D(Result):
 
     @property
     def gradient_norm(self) -> np.ndarray:
-        """|∇f| on each region (Frobenius norm over outputs), shape (R,)."""
+        """``|∇f|`` on each region (Frobenius norm over outputs), shape (R,)."""
         return np.linalg.norm(self.gradients.reshape(self.count, -1), axis=1)
 
     @property
@@ -95,7 +95,7 @@ class Regions2D(Result):
         return self.vertices[self.offsets[k] : self.offsets[k + 1]]
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per region: area, |∇f|, centroid and number of vertices."""
+        """One row per region: area, ``|∇f|``, centroid and number of vertices."""
         centroids = self.centroids
         return pd.DataFrame(
             {
@@ -240,7 +240,7 @@ def regions_2d(model: nn.Module, box: BoxLike, *, engine: str = "auto") -> Regio
 
     ``model`` is the toolkit's ReLU MLP or RepNet (fast path) or any piecewise-linear torch module
     (generic path; ``engine`` as in :func:`breakpoints_1d`). Returns a :class:`Regions2D` with the
-    region count, the polygons, their areas, the affine map (hence |∇f|) and the activation pattern
+    region count, the polygons, their areas, the affine map (hence ``|∇f|``) and the activation pattern
     of every region. For encoded inputs or smooth activations use :func:`regions_2d_sampled` (a
     lower bound).
     """

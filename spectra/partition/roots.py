@@ -5,7 +5,7 @@ quadratic interpolation when it makes a short enough step inside the bracket, bi
 on every bracket [a_k, b_k] simultaneously: each iteration calls ``f(x, active)`` once for the
 brackets still running, so a network evaluates all its candidate roots in one batched forward pass
 instead of one call per root. The result for bracket k matches ``brentq`` to within the tolerance
-xtol + rtol |x| (the same stopping rule).
+xtol + rtol ``|x|`` (the same stopping rule).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def plot_pde_spectra(
     through: Sequence[float] | None = None,
     points: int = 1000,
 ) -> Figure:
-    """|u_hat(xi, t)| over xi at several times (log scale), with rho_w on a second axis.
+    """``|u_hat(xi, t)|`` over xi at several times (log scale), with rho_w on a second axis.
 
     In 2-D the curves run along ``axis`` through the point ``through`` (default: the origin, clipped
     to the window).
@@ -79,7 +79,7 @@ def plot_pde_decay(
     *,
     lazy: bool = True,
 ) -> Figure:
-    """Per-frequency decay |u_hat(xi*, t)| / |u_hat(xi*, 0)| against t (log scale).
+    """Per-frequency decay ``|u_hat(xi*, t)|`` / ``|u_hat(xi*, 0)|`` against t (log scale).
 
     One colour per frequency xi*, one line style per solution (e.g. Gaussian against uniform rho_w);
     with ``lazy``, the lazy limit exp(-c rho_w(xi*) t) of the first solution as thin dotted lines.
@@ -108,7 +108,7 @@ def plot_pde_decay(
 
 
 def plot_pde_maps(solution: PDESolution, times: Sequence[float] | None = None) -> Figure:
-    """Maps of |u_hat(xi, t)| over a 2-D window at several times, on one logarithmic colour scale."""
+    """Maps of ``|u_hat(xi, t)|`` over a 2-D window at several times, on one logarithmic colour scale."""
     if solution.dim != 2:
         fail("solution", "a solution on a 2-D window", f"a {solution.dim}-D one")
     chosen = _time_indices(solution, times, 4)

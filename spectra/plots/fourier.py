@@ -100,7 +100,7 @@ def plot_frequency_heatmap(
 def plot_frequency_curves(
     steps, frequencies, values, *, label: str = "relative error Δ_F(k)", log: bool = True
 ) -> Figure:
-    """One curve per frequency of ``values`` (steps, K) against the training step, coloured by |k|."""
+    """One curve per frequency of ``values`` (steps, K) against the training step, coloured by ``|k|``."""
     steps, frequencies, values = _series(steps, frequencies, values)
     fig, ax = new_figure(width=7.0, height=4.2)
     magnitude = np.linalg.norm(frequencies, axis=1)
@@ -129,7 +129,7 @@ def plot_spectra(
 ) -> Figure:
     """Single-sided amplitude spectra of named value sets on a uniform ``grid`` (n, d), on one axis.
 
-    In 1-D against the frequency, in d > 1 radially averaged against |k|. ``residual=True`` adds
+    In 1-D against the frequency, in d > 1 radially averaged against ``|k|``. ``residual=True`` adds
     the spectrum of ``values["prediction"] - values["target"]`` (both keys needed).
     """
     curves = {name: _numpy(v).reshape(-1) for name, v in values.items()}

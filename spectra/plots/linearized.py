@@ -45,7 +45,7 @@ def _model_axes(count: int) -> tuple[Figure, list[Axes]]:
 
 
 def plot_linearized_errors(result: LinearizedComparison, models: Sequence[str] | None = None) -> Figure:
-    """One panel per model: Xu's relative error Δ(k, t) = |r̂(k, t)| / |ŷ(k)| of the trained network
+    """One panel per model: Xu's relative error Δ(k, t) = ``|r̂(k, t)|`` / ``|ŷ(k)|`` of the trained network
     (solid) and of its linearisation (dashed), one colour per target frequency; a cross marks the
     breakdown time of each frequency (the first record where the two differ by more than the tolerance).
     Panel titles: the residual gap max_t ‖r_obs − r_pred‖ / ‖y‖ (lower = closer)."""

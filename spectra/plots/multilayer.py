@@ -27,7 +27,7 @@ def _geometric_mean_curve(time: np.ndarray, error: np.ndarray) -> tuple[np.ndarr
 def plot_multilayer(result: MultilayerResult) -> Figure:
     """Per-frequency error curves under each rho_w side by side, and decay rate against frequency.
 
-    Left panels: Xu's relative error |r_hat(ξ)| / |g_hat(ξ)| against t = lr × steps, one colour per
+    Left panels: Xu's relative error ``|r_hat(ξ)|`` / ``|g_hat(ξ)|`` against t = lr × steps, one colour per
     target frequency, each seed faint and their geometric mean bold; the dashed line is the level
     that ends the rate fits. Right panel: fitted decay rates (filled markers, mean ± std over seeds)
     and the initial NTK's rates (open markers) against ξ, with rho_w(ξ) rescaled to the fitted rates

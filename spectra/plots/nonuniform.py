@@ -31,7 +31,7 @@ def _check(result: NonuniformComparison) -> None:
 
 
 def plot_nonuniform_spectra(result: NonuniformComparison, times: Sequence[float] | None = None) -> Figure:
-    """|v_hat(xi, t)| over xi ≥ 0 (it is even in xi) at up to four times: the network, the general equation and
+    """``|v_hat(xi, t)|`` over xi ≥ 0 (it is even in xi) at up to four times: the network, the general equation and
     the uniform-data equation (c = 1/length and the best c), one panel per time, log scale; v_hat(·, 0) in grey.
 
     ``times``: the recorded times nearest to these (default: up to four positive times spread evenly).
@@ -88,8 +88,8 @@ def plot_nonuniform_gaps(result: NonuniformComparison) -> Figure:
 
 def plot_data_measure(result: NonuniformComparison) -> Figure:
     """Left: the data density p(x) with the training points (ticks) and the uniform density 1/length, and the
-    target on a second axis. Right: |mu_hat(xi)| of the data measure against that of uniform data on the
-    interval, |sin(2π ℓ xi) / (2π ℓ xi)|, with rho_w on a second axis."""
+    target on a second axis. Right: ``|mu_hat(xi)|`` of the data measure against that of uniform data on the
+    interval, ``|sin(2π ℓ xi) / (2π ℓ xi)|``, with rho_w on a second axis."""
     _check(result)
     fig, (left, right) = new_figure(ncols=2, width=5.2, height=3.8)
     left.plot(result.density_grid, result.density, color="C0", label="data density p(x)")

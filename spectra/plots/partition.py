@@ -90,7 +90,7 @@ def plot_breakpoint_density(
 
 
 def plot_regions_2d(regions: Regions2D, *, color: str = "region", seed: int = 0) -> Figure:
-    """Map of the linear regions, each polygon filled by region (shuffled palette) or by |∇f| (log colour scale)."""
+    """Map of the linear regions, each polygon filled by region (shuffled palette) or by ``|∇f|`` (log colour scale)."""
     if not isinstance(regions, Regions2D):
         fail("regions", "a Regions2D result (spectra.partition.regions_2d)", type(regions).__name__, TypeError)
     check_choice("color", color, REGION_COLORS)
@@ -118,4 +118,35 @@ def plot_regions_2d(regions: Regions2D, *, color: str = "region", seed: int = 0)
         aspect="equal",
     )
     ax.grid(False)
+    return fig
+
+
+def plot_gradient_confusion(cosines: dict[str, list[np.ndarray]], *, pairs: str, title: str) -> Figure:
+    """Histograms of the signed gradient confusion cos(∇θ ℓ_i, ∇θ ℓ_j) over pairs of inputs, one line per variant.
+
+    Parameters
+    ----------
+    cosines
+        For each variant (the legend label), one array of cosines per run (seed, image); they are pooled.
+    pairs
+        Which pairs the cosines are of, for the x label (e.g. "local (window) pairs").
+    title
+        The axes title.
+
+    Returns
+    -------
+    Figure
+        Probability densities on 40 bins of [-1, 1]: a peak at +1 means the pairs' losses pull the
+        parameters the same way (one region), near 0 that their gradients are unrelated.
+    """
+    fig, ax = new_figure(width=6.0)
+    bins = np.linspace(-1.0, 1.0, 41)
+    for variant, values in cosines.items():
+        ax.hist(np.concatenate(values), bins=bins, density=True, histtype="step", lw=1.8, label=variant)
+    ax.set(
+        xlabel=f"gradient confusion cos(∇θ ℓ_i, ∇θ ℓ_j), {pairs}, signed (no unit)",
+        ylabel="probability density (1 / unit cos)",
+        title=title,
+    )
+    ax.legend(fontsize="small")
     return fig

@@ -45,7 +45,7 @@ def plot_pde_network_spectra(
     width: int | None = None,
     seed: int | None = None,
 ) -> Figure:
-    """|u_hat(xi, t)| along the first frequency axis at several t: network dashed, PDE solid (log scale).
+    """``|u_hat(xi, t)|`` along the first frequency axis at several t: network dashed, PDE solid (log scale).
 
     ``case`` defaults to the reference case, ``width`` to its widest network, ``seed`` to its first seed;
     ``times`` to up to five recorded times.
@@ -123,7 +123,7 @@ def plot_pde_gap_against_width(result: PDEComparison, case: str | None = None) -
 
 
 def plot_pde_network_decay(result: PDEComparison, cases: Sequence[str] | None = None) -> Figure:
-    """Per-frequency decay |u_hat(κ_k, t)| / |u_hat(κ_k, 0)| against t, one panel per case (default: the
+    """Per-frequency decay ``|u_hat(κ_k, t)|`` / ``|u_hat(κ_k, 0)|`` against t, one panel per case (default: the
     bias pair, Gaussian against uniform rho_w, or else the reference case); network dashed (mean over seeds,
     widest width), PDE solid."""
     cases = list((result.bias or [result.reference]) if cases is None else cases)

@@ -1,6 +1,6 @@
-"""Thumbnail figures for the HTML repr of results (:meth:`spectra.results.Result._repr_html_`).
+"""Thumbnail figures for the HTML repr of results (``spectra.results.Result._repr_html_``).
 
-:func:`thumbnail` returns the figure that shows a result at a glance, or None for a result with no
+``thumbnail`` returns the figure that shows a result at a glance, or None for a result with no
 single figure that fits a thumbnail. A new result class gets one by registering a function here::
 
     @thumbnail.register

@@ -14,7 +14,7 @@ from spectra.validate.linearized import (
 )
 from spectra.validate.multilayer import MultilayerResult, MultilayerSettings, multilayer_frequency_bias
 from spectra.validate.nonuniform import NonuniformComparison, NonuniformSettings, nonuniform_against_training
-from spectra.validate.pde import PDECase, PDEComparison, PDEComparisonSettings, pde_against_network
+from spectra.validate.pde import PDECase, PDEComparison, PDEComparisonSettings, WidthFit, pde_against_network
 
 __all__ = [
     "LinearizedComparison",
@@ -26,6 +26,7 @@ __all__ = [
     "PDECase",
     "PDEComparison",
     "PDEComparisonSettings",
+    "WidthFit",
     "breakdown_times",
     "linearized_against_training",
     "multilayer_frequency_bias",

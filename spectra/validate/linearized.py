@@ -1,8 +1,8 @@
 """(b) Linearised NTK dynamics against training: MLP, RepNet and FF-MLP, per frequency, over time.
 
-Theory (reference/entk.md; :mod:`spectra.ntk.dynamics`). Linearised around its initialisation θ_0, a
-network trained by full-batch gradient descent on the mean loss (1/2N) Σ_i (f(x_i) - y_i)² with step lr
-has the training residual r = f - y
+Theory (docs/theory.rst, "Linearised dynamics"; :mod:`spectra.ntk.dynamics`). Linearised around its
+initialisation θ_0, a network trained by full-batch gradient descent on the mean loss (1/2N) Σ_i (f(x_i) - y_i)²
+with step lr has the training residual r = f - y::
 
     r_s = V (1 - lr Λ / N)^s Vᵀ r_0   after s steps,   Θ_0 = V Λ Vᵀ the empirical NTK at θ_0,
 
@@ -27,12 +27,12 @@ Experiment (:func:`linearized_against_training`), for each model:
   descent, full batch), recording its predictions and, with :class:`~spectra.ntk.NTKRecorder`, the
   kernel drift ‖Θ_t - Θ_0‖_F / ‖Θ_0‖_F and the top eigenvalues at every record step;
 - Xu's complex relative error per target frequency (:func:`~spectra.fourier.frequency_error`),
-  Δ(k, t) = |r_hat(k, t)| / |y_hat(k)|, for the observed and the predicted residual.
+  Δ(k, t) = ``|r_hat(k, t)|`` / ``|y_hat(k)|``, for the observed and the predicted residual.
 
 Where and when the prediction breaks down. Frequency k of a model breaks down at the first recorded
 time at which
 
-    |Δ_obs(k, t) - Δ_pred(k, t)| > atol + rtol · Δ_pred(k, t)
+    ``|Δ_obs(k, t) - Δ_pred(k, t)|`` > atol + rtol · Δ_pred(k, t)
 
 (numpy.isclose's rule with the prediction as reference). Defaults atol = 0.02 (disagreements below 2%
 of the line's amplitude are ignored: the residual at k is then learned to within 2% either way) and
@@ -111,12 +111,12 @@ class LinearizedSettings:
 
     Attributes
     ----------
-    frequencies:
+    frequencies
         Target frequencies (cycles per unit length on [0, 1)), unit amplitudes; on the grid's DFT bins
         (multiples of 1) and below the Nyquist frequency n_train / 2.
-    n_train:
+    n_train
         N, points of the periodic training grid j / N on [0, 1).
-    width, depth:
+    width, depth
         Hidden width and number of hidden layers, the same for the three models (comparable sizes):
 
         - "MLP": ReLU :class:`~spectra.models.MLP`, NTK parameterisation, sigma_w = √2, sigma_b = ``sigma_b``;
@@ -125,26 +125,26 @@ class LinearizedSettings:
           hidden layers and an output layer calibrated to unit output scale (RepNet's own design,
           standard parameterisation);
         - "FF-MLP": :class:`~spectra.models.FourierFeatureMLP`, fixed Gaussian features
-          (``ff_features`` frequencies ~ N(0, ``ff_sigma``²), 2 × ff_features inputs) into the same
+          (``ff_features`` frequencies ~ N(0, ff_sigma²), 2 × ff_features inputs) into the same
           MLP as "MLP" (NTK parameterisation; sigma_b = 0.1, the FourierFeatureMLP default).
-    sigma_b:
+    sigma_b
         The MLP's bias scale (1 spreads its ReLU kinks over the data on [0, 1)).
-    repnet_s0, ff_features, ff_sigma:
+    repnet_s0, ff_features, ff_sigma
         See ``width``.
-    lr_fraction:
+    lr_fraction
         lr = lr_fraction × 2N / λ_max(Θ_0), in (0, 1).
-    steps, record_every:
+    steps, record_every
         Gradient-descent steps (the same for every model) and steps between records.
-    rtol, atol:
-        The breakdown rule |Δ_obs - Δ_pred| > atol + rtol · Δ_pred (module docstring).
-    n_eigenvalues:
+    rtol, atol
+        The breakdown rule ``|Δ_obs - Δ_pred|`` > atol + rtol · Δ_pred (module docstring).
+    n_eigenvalues
         Top eigenvalues of Θ_t recorded at every record step.
-    widths, width_models, width_depth:
+    widths, width_models, width_depth
         The width study: each of ``width_models`` ("MLP" and "FF-MLP", the NTK-parameterised ones) with
         ``width_depth`` hidden layers (one: where width is cheap) at each width; () skips it.
-    models:
+    models
         Which of "MLP", "RepNet", "FF-MLP" to compare.
-    seed:
+    seed
         Seeds the phases, the models' initial weights and the Fourier features.
     """
 
@@ -277,7 +277,7 @@ def linearized_target(settings: LinearizedSettings) -> tuple[torch.Tensor, torch
 def breakdown_times(
     time: np.ndarray, observed: np.ndarray, predicted: np.ndarray, *, rtol: float = 0.1, atol: float = 0.02
 ) -> np.ndarray:
-    """First time at which |observed - predicted| > atol + rtol · predicted, per column; ``inf`` if never.
+    """First time at which ``|observed - predicted|`` > atol + rtol · predicted, per column; ``inf`` if never.
 
     ``time`` (R,) strictly increasing; ``observed`` and ``predicted`` (R, K) per-frequency errors at
     those times (e.g. Xu's Δ of the trained network and of its linearisation). Returns (K,).
@@ -388,7 +388,7 @@ def _breakdown(run: _Run, settings: LinearizedSettings) -> np.ndarray:
 
 
 def _error_gap(run: _Run) -> float:
-    """max over t and k of |Δ_obs - Δ_pred|."""
+    """max over t and k of ``|Δ_obs - Δ_pred|``."""
     return float(np.abs(run.observed_error - run.predicted_error).max())
 
 
@@ -418,7 +418,7 @@ class LinearizedComparison(Result):
     ``spectral_centroid`` (N,). ``steps`` (R,) is shared. Scalars per model: ``lr``, ``max_stable_lr``,
     ``kernel_norm`` ‖Θ_0‖_F, ``flow_gap`` (max_t ‖r_flow - r_gd‖ / ‖y‖ of the two linearised
     predictions), ``n_parameters``, ``architecture``. Width study: ``widths`` (W,) and, per model of the
-    study, ``width_agreement``, ``width_error_gap`` (max over t and k of |Δ_obs - Δ_pred|), ``width_drift``
+    study, ``width_agreement``, ``width_error_gap`` (max over t and k of ``|Δ_obs - Δ_pred|``), ``width_drift``
     (final) and ``width_breakdown`` (first breakdown time over the frequencies; inf: never), each (W,).
     """
 
@@ -454,7 +454,7 @@ class LinearizedComparison(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per (model, record step, frequency): model, step, time, frequency, predicted_error,
-        observed_error, error_gap = |observed - predicted|, drift."""
+        observed_error, error_gap = ``|observed - predicted|``, drift."""
         frames = []
         for name in self.models:
             records, k = self.observed_error[name].shape
@@ -658,20 +658,20 @@ def linearized_against_training(
 
     Parameters
     ----------
-    settings:
+    settings
         :class:`LinearizedSettings` (default: the full size).
-    models:
+    models
         Name -> any ``nn.Module`` mapping inputs (N, 1) to outputs (N, 1), compared in place of the
         built-in ``settings.models``. Each is copied and converted to float64 (the comparison trains the
         copy; your module stays at θ_0). ``linearized_model(name, settings)`` adds a built-in one.
-    width_models:
+    width_models
         Name -> factory ``width -> nn.Module``, called at each of ``settings.widths`` for the width study
         in place of the built-in ``settings.width_models`` (copied and converted like ``models``).
-    data:
+    data
         (x, y): training points (N, 1) on a uniform grid and targets (N,) or (N, 1), in place of the
         built-in sum of sines; ``settings.frequencies`` must lie on the grid's DFT bins (multiples of
         1 / L for a grid of period L) up to its Nyquist frequency, and ``settings.n_train`` is unused.
-    progress:
+    progress
         Show :func:`~spectra.training.fit`'s progress bar for each training run.
     """
     settings = LinearizedSettings() if settings is None else settings

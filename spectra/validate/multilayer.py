@@ -1,6 +1,6 @@
 """(c) The multi-layer claim: does FF(rho_w) -> MLP inherit the frequency bias set by rho_w?
 
-Two-layer theory (reference/frequency-pde.md, section 3): for f(x) = m^(-1/2) Σ_j [a_j cos(2π w_j·x) +
+Two-layer theory (docs/theory.rst, "The frequency PDE"): for f(x) = m^(-1/2) Σ_j [a_j cos(2π w_j·x) +
 b_j sin(2π w_j·x)], w_j ~ rho_w, trained by gradient descent on the mean loss (1/2N) Σ (f - g)² on
 uniform data of density c, the error at frequency xi decays at the rate c·rho_w(xi); in the lazy
 limit u_hat(xi, t) = u_hat(xi, 0) exp(-c rho_w(xi) t), t = lr × steps. A Gaussian rho_w learns low
@@ -22,7 +22,7 @@ Experiment (:func:`multilayer_frequency_bias`), per seed and per rho_w:
 - full-batch gradient descent (``optimizer="sgd"``) on the mean loss, learning rate
   lr = ``lr_fraction`` × 2N / λ_max, λ_max the largest eigenvalue of the empirical NTK at
   initialisation (:func:`spectra.ntk.max_stable_lr`, the linearised dynamics' stability limit);
-- Xu's relative error Δ(k, t) = |r_hat(k, t)| / |g_hat(k)| at every target frequency
+- Xu's relative error Δ(k, t) = ``|r_hat(k, t)|`` / ``|g_hat(k)|`` at every target frequency
   (:class:`~spectra.fourier.FourierErrorRecorder`), and from it per frequency:
   the decay rate λ(k) of Δ ≈ C exp(-λ t) (:func:`~spectra.fourier.decay_rates`), fitted from t = 0
   until Δ first reaches ``level`` (the first decade of decay with the default 0.1: later the slow
@@ -40,7 +40,7 @@ the lazy limit; for the Gaussian alone, and pooled over both rho_w).
 
 What the MLP changes, in the kernel regime: its NTK is a function F of the feature kernel
 k(x - x') = ∫ cos(2π w·(x - x')) rho_w(w) dw, and F(k) = Σ_n c_n k^n with c_n >= 0 gives the rate
-profile Σ_n c_n rho_w^(*n) (n-fold self-convolutions): the n = 1 term is the two-layer profile, the
+profile Σ_n c_n ``rho_w^(*n)`` (n-fold self-convolutions): the n = 1 term is the two-layer profile, the
 others are wider. The bias survives with a slope below 1, and a uniform band gains a mild
 preference for low frequencies. Deeper MLPs weigh the wide terms more.
 
@@ -100,34 +100,34 @@ class MultilayerSettings:
 
     Attributes
     ----------
-    frequencies:
+    frequencies
         Target frequencies k (positive integers, cycles per unit length on [0, 1)), all with amplitude 1.
-    n_points:
+    n_points
         N, points of the periodic training grid on [0, 1); 2 × band_margin × k_max must stay below N
         so that no feature frequency aliases.
-    n_features:
+    n_features
         m, frequencies drawn from rho_w (the encoder has 2m outputs: cos and sin).
-    feature_scale:
+    feature_scale
         Amplitude a of every feature, γ(x) = [a cos(2π x Bᵀ), a sin(2π x Bᵀ)] (1: Tancik's mapping). It sets
         the first layer's pre-activation scale against its bias, hence the shape of the MLP's kernel.
-    width, depth, activation, parameterization:
+    width, depth, activation, parameterization
         The MLP on top of the features (:class:`~spectra.models.MLP`). The NTK parameterisation
         (default) keeps training close to the kernel regime at these widths; in the standard one the
         kernel grows during training and lr_fraction must be about 0.1 to avoid catapults.
-    tail:
+    tail
         Gaussian std s = k_max / tail: the highest target frequency lies ``tail`` stds out.
-    band_margin:
+    band_margin
         Uniform band [-B, B] with B = band_margin × k_max (>= 1: the band covers the target spectrum).
-    lr_fraction:
+    lr_fraction
         lr = lr_fraction × 2N / λ_max(Θ_0), in (0, 1).
-    steps, record_every:
+    steps, record_every
         Gradient-descent steps and the steps between recorded errors (the fastest frequency must
         stay above ``level`` for a few records for its rate to be fitted).
-    level:
+    level
         Errors are fitted from t = 0 until they reach ``level``; also the level of the reported times.
-    seeds:
+    seeds
         One run per seed and rho_w (phases, features and MLP weights drawn from it).
-    dtype:
+    dtype
         "float64" (default) or "float32".
     """
 
@@ -367,25 +367,33 @@ def multilayer_frequency_bias(
 
     Parameters
     ----------
-    settings:
+    settings
         :class:`MultilayerSettings` (default: the full size).
-    network:
+    network
         ``network(encoder, seed)`` returns the model to train: any ``nn.Module`` mapping inputs (N, 1) to
         outputs (N, 1) through ``encoder``, the :class:`~spectra.models.FourierFeatures` drawn from rho_w
         (the claim under test is about what sits on top of it), with weights drawn from ``seed`` (the
         same seed under both rho_w, so that the two runs differ only by their features). It trains in
-        its own dtype. Default :func:`mlp_network`: the settings' MLP.
-    data:
+        its own dtype. Default ``mlp_network``: the settings' MLP.
+    data
         (x, y): training inputs (N, 1) and targets (N,) or (N, 1), the same for every seed, in place of
         the sum of sines with per-seed phases; ``settings.frequencies`` are where the errors are measured
         (the target must have a non-zero coefficient there; on a non-uniform x the coefficients are
         non-uniform DFTs) and ``settings.n_points`` is unused.
-    progress, device:
+    progress, device
         A progress bar over the runs; where to train (default: where the data are).
 
-    Warns when a run's loss rose between records by more than 10% (training above the stability
-    limit: lower ``lr_fraction``) or when a frequency reached ``level`` before the third record (its
-    rate is then underestimated: lower ``record_every``).
+    Returns
+    -------
+    MultilayerResult
+        Errors, fitted rates and kernel rates per rho_w, seed and frequency.
+
+    Warns
+    -----
+    RuntimeWarning
+        When a run's loss rose between records by more than 10% (training above the stability limit:
+        lower ``lr_fraction``) or when a frequency reached ``level`` before the third record (its rate
+        is then underestimated: lower ``record_every``).
     """
     settings = MultilayerSettings() if settings is None else settings
     if not isinstance(settings, MultilayerSettings):
@@ -456,7 +464,7 @@ class MultilayerResult(Result):
     Axes: D distributions (``distributions``, "gaussian" then "uniform"), S seeds, R records, K target
     frequencies (ascending). Arrays: ``frequencies`` (K,) cycles per unit length; ``density`` (D, K)
     rho_w(k); ``seeds`` (S,); ``steps`` (R,); ``lr`` (D, S); ``time`` (D, S, R) = lr × steps;
-    ``error`` (D, S, R, K) Xu's relative error |r_hat(k)| / |g_hat(k)|; ``rate`` (D, S, K) fitted
+    ``error`` (D, S, R, K) Xu's relative error ``|r_hat(k)|`` / ``|g_hat(k)|``; ``rate`` (D, S, K) fitted
     decay rates and ``kernel_rate`` (D, S, K) the initial NTK's rates κ(k), both per unit of t;
     ``time_to_level`` (D, S, K) first t with error <= settings["level"] (inf: never); ``loss_rise``
     (D, S) the largest ratio of consecutive recorded losses (<= 1: monotone training).

@@ -1,6 +1,6 @@
 """The general frequency equation against training on non-uniformly sampled data (1-D).
 
-Theory (:mod:`spectra.fem.nonuniform`, reference/frequency-pde.md section 3): for the two-layer Fourier-feature
+Theory (:mod:`spectra.fem.nonuniform`, docs/theory.rst, "Non-uniform data"): for the two-layer Fourier-feature
 network f(x) = m^(-1/2) Σ_j [a_j cos(2π w_j x) + b_j sin(2π w_j x)], w_j ~ rho_w, a_j, b_j ~ N(0, sigma_a²),
 trained by gradient descent on the mean loss (1/2N) Σ_k (f(x_k) - g(x_k))², t = lr × steps, the transform
 of the residual against the data measure, v_hat(xi, t) = (1/N) Σ_k u(x_k, t) exp(-2πi xi x_k) (cycles per
@@ -14,7 +14,7 @@ Experiment (:func:`nonuniform_against_training`):
   on the interval), a cluster beside the target: either the warped grid x_k = P^(-1)((k + 1/2)/N) (P the
   distribution function; ``sampling="quantile"``) or N independent draws (``"random"``, from the seed);
 - target: windowed cosines g(x) = exp(-x²/(2 s_g²)) Σ_j cos(2π κ_j x) (:func:`spectra.targets.windowed_cosines`;
-  the default is exp(-x²/4.5)(cos 2x + cos 6x) of frequency-pde.md section 7);
+  the default is exp(-x²/4.5)(cos 2x + cos 6x) of docs/theory.rst, "A worked example");
 - network: :class:`~spectra.models.TwoLayerFourierNet`, m doubled neurons (f ≡ 0 at the start), Gaussian
   rho_w of std 3/(2π) and sigma_a = 1/(2π) (section 7's setting in cycles), float64; full-batch gradient
   descent (:func:`spectra.training.fit`, ``optimizer="sgd"``) with lr = lr_fraction × 2N/λ_max of the
@@ -26,7 +26,8 @@ Experiment (:func:`nonuniform_against_training`):
   which the solver converges at O(h²) in the cell size (the ``convergence_*`` fields).
 
 Metric: the relative L2 gap over the window [-Xi, Xi] where rho_w is active,
-||v_hat_a(·, t) - v_hat_b(·, t)||_2 / ||v_hat(·, 0)||_2 (frequency-pde.md section 5), on a uniform xi grid.
+``||v_hat_a(·, t) - v_hat_b(·, t)||_2`` / ``||v_hat(·, 0)||_2`` (docs/theory.rst, "Comparing with training"), on a
+uniform xi grid.
 """
 
 from __future__ import annotations
@@ -248,7 +249,7 @@ def data_points(settings: NonuniformSettings) -> np.ndarray:
 
 
 def relative_l2_gap(values: np.ndarray, reference: np.ndarray, xi: np.ndarray, initial: np.ndarray) -> np.ndarray:
-    """||values(·, t) - reference(·, t)||_2 / ||initial||_2 over the uniform grid ``xi`` (trapezoid rule): (T,).
+    """``||values(·, t) - reference(·, t)||_2`` / ``||initial||_2`` over the uniform grid ``xi`` (trapezoid rule): (T,).
 
     ``values`` and ``reference`` are (T, k), ``initial`` (k,) the common v_hat(·, 0).
     """
@@ -339,7 +340,7 @@ class NonuniformComparison(Result):
     versions: dict[str, str] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy gaps: one row per (t, comparison) with columns t, comparison, gap (comparisons: :data:`COMPARISONS`)."""
+        """Tidy gaps: one row per (t, comparison) with columns t, comparison, gap (comparisons: ``COMPARISONS``)."""
         return pd.DataFrame(
             {
                 "t": np.tile(self.times, len(COMPARISONS)),
@@ -349,7 +350,7 @@ class NonuniformComparison(Result):
         )
 
     def spectra_frame(self) -> pd.DataFrame:
-        """Tidy |v_hat|: one row per (t, xi, source), sources network, general, uniform, best uniform, kernel."""
+        """Tidy ``|v_hat|``: one row per (t, xi, source), sources network, general, uniform, best uniform, kernel."""
         sources = {
             "network": self.v_network,
             "general equation": self.v_general,
@@ -369,7 +370,7 @@ class NonuniformComparison(Result):
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers (JSON-ready): the largest gap over t > 0 and the gaps over time per comparison
-        (:data:`COMPARISONS`), the constants c, and the solver's convergence against the kernel flow."""
+        (``COMPARISONS``), the constants c, and the solver's convergence against the kernel flow."""
         later = slice(1, None)
         return {
             "times": self.times.tolist(),

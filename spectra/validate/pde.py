@@ -1,6 +1,6 @@
 """(a) The frequency-space PDE against real training of the two-layer Fourier-feature network.
 
-Setting (reference/frequency-pde.md): the network of :class:`~spectra.models.TwoLayerFourierNet`,
+Setting (docs/theory.rst, "The frequency PDE"): the network of :class:`~spectra.models.TwoLayerFourierNet`,
 
     f(x) = m^(-1/2) Σ_j [ a_j cos(2π w_j·x) + b_j sin(2π w_j·x) ],   w_j ~ rho_w,  a_j, b_j ~ N(0, sigma_a²),
 
@@ -25,10 +25,10 @@ Three curves for the transform u_hat(xi, t) of the residual u = f - g:
 
 Metrics, over the comparison window W = [-window, window]^d (trapezoid rule on a grid of xi):
 
-    gap(t)        = ||u_hat_net(·, t) - u_hat_pde(·, t)||_2 / ||u_hat_pde(·, 0)||_2,
-    decay(xi*, t) = |u_hat(xi*, t)| / |u_hat(xi*, 0)|   at the target's frequencies xi* = κ_k,
+    gap(t)        = ``||u_hat_net(·, t) - u_hat_pde(·, t)||_2`` / ``||u_hat_pde(·, 0)||_2``,
+    decay(xi*, t) = ``|u_hat(xi*, t)|`` / ``|u_hat(xi*, 0)|``   at the target's frequencies xi* = κ_k,
     width slope   = least-squares slope of log max_t gap against log m over every width and seed,
-    frequency bias: decay(xi_high, t_b) / decay(xi_low, t_b) for the highest and lowest |κ_k|.
+    frequency bias: decay(xi_high, t_b) / decay(xi_low, t_b) for the highest and lowest ``|κ_k|``.
 
 Step size: lr = Δt / ceil(Δt / min(lr_fraction · 2N / λ_max(Θ), max_lr)), the largest step below both
 caps that puts every record time (multiples of Δt = ``record_interval``) on a step. The first cap keeps
@@ -48,6 +48,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -65,6 +66,7 @@ from spectra.fourier import continuous_ft
 from spectra.frequencies import FrequencyDistribution, Gaussian, Uniform
 from spectra.models import TwoLayerFourierNet
 from spectra.ntk import linearized_prediction, max_stable_lr, two_layer_fourier_ntk
+from spectra.parallel import map_tasks
 from spectra.results import Result, library_versions, to_jsonable
 from spectra.targets import WindowedCosines, windowed_cosines
 from spectra.training import Recorder, Snapshot, fit
@@ -73,7 +75,7 @@ SOLVERS = ("auto", "dolfinx", "reference")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 SOURCES = ("network", "pde", "kernel flow")
 
-# Section 7 of reference/frequency-pde.md in cycles per unit length: its angular std 3, band [-8, 8]
+# docs/theory.rst, "A worked example", in cycles per unit length: its angular std 3, band [-8, 8]
 # and sigma_a = 1 (features cos(w x)) become 3/(2π), 8/(2π) and 1/(2π) here.
 STD = 3 / (2 * math.pi)
 BAND = 8 / (2 * math.pi)
@@ -178,7 +180,7 @@ def _integers(argument: str, values: Sequence[int], *, even: bool) -> tuple[int,
 
 
 def window_target_2d() -> WindowedCosines:
-    """The 2-D case's target: exp(-|x|²/2.88) [cos(2π 0.3 x_1) + cos(2π 0.75 x_1)] on [-6, 6]².
+    """The 2-D case's target: exp(-``|x|²``/2.88) [cos(2π 0.3 x_1) + cos(2π 0.75 x_1)] on [-6, 6]².
 
     Both frequencies lie on the ξ_1 axis, so one line through the window shows both bumps; the window,
     rho_w and the diffusion are fully 2-D.
@@ -201,7 +203,7 @@ def standard_cases(
     two_d_width: int | None = None,
     two_d_points: int = 40,
 ) -> tuple[PDECase, ...]:
-    """The cases of issue 7 (a), on windowed_cosines() (section 7 of reference/frequency-pde.md):
+    """The cases of issue 7 (a), on windowed_cosines() (docs/theory.rst, "A worked example"):
 
     - ``gaussian``: Gaussian rho_w (std 3/(2π)), sigma_a = 1/(2π), at every width and seed (the width sweep);
     - ``uniform``: rho_w uniform on [-8/(2π), 8/(2π)] (the frequency-bias contrast), at ``case_width``;
@@ -249,7 +251,7 @@ def standard_cases(
 class PDEComparisonSettings:
     """What :func:`pde_against_network` runs.
 
-    ``cases`` (default: :func:`standard_cases` at full size, 8 minutes measured on one thread of a shared
+    ``cases`` (default: ``standard_cases`` at full size, 8 minutes measured on one thread of a shared
     2-core machine); ``reference``, the case whose widths give the width slope; ``bias``, the two cases whose
     decay ratios at ``bias_time`` show the frequency bias (Gaussian against uniform rho_w; ``()`` for none);
     ``solver``: ``"auto"`` (DOLFINx's
@@ -375,7 +377,7 @@ class PDEComparison(Result):
     network against PDE; ``gap_kernel`` (W, S, R) network against kernel flow; ``kernel_gap`` (R,) kernel
     flow against PDE; ``frequencies`` (K, d), the target's κ_k; ``decay_network`` (W, S, R, K),
     ``decay_pde`` and ``decay_kernel`` (R, K); ``line`` (X,), frequencies along the first axis through the
-    origin (the others 0) across the comparison window, with |u_hat| there in ``spectrum_network``
+    origin (the others 0) across the comparison window, with ``|u_hat|`` there in ``spectrum_network``
     (W, S, R, X), ``spectrum_pde`` and ``spectrum_kernel`` (R, X); ``train_seconds`` (W, S) wall time of
     each training. ``cases``: per case its settings and what was derived (c, lr, steps, the PDE's solver,
     window, cells and error estimates). ``skipped``: cases not run, with the reason.
@@ -450,7 +452,7 @@ class PDEComparison(Result):
         return WidthFit(float(slope), float(intercept), stderr)
 
     def decay_ratios(self, time: float | None = None, width: int | None = None) -> pd.DataFrame:
-        """Per case and source: decays at the lowest and highest |κ_k| at ``time`` (default bias_time), and
+        """Per case and source: decays at the lowest and highest ``|κ_k|`` at ``time`` (default bias_time), and
         ratio = decay(high) / decay(low). The network's is the mean over seeds at ``width`` (default: the widest)."""
         time = self.bias_time if time is None else float(time)
         rows = []
@@ -506,7 +508,7 @@ class PDEComparison(Result):
         return pd.concat(frames, ignore_index=True)
 
     def decay_frame(self) -> pd.DataFrame:
-        """Tidy decay curves: case, source, width and seed (network rows only), t, k, xi (= |κ_k|), decay."""
+        """Tidy decay curves: case, source, width and seed (network rows only), t, k, xi (= ``|κ_k|``), decay."""
         frames = []
         for case in self.names:
             block = _DecayBlock(case, self.times[case], np.linalg.norm(self.frequencies[case], axis=1))
@@ -729,8 +731,23 @@ def _run_case(prepared: _Prepared, solver: str, dtype: torch.dtype, bar: tqdm) -
     }
 
 
-def pde_against_network(settings: PDEComparisonSettings | None = None, *, progress: bool = True) -> PDEComparison:
+def _case_task(task: tuple[_Prepared, str, torch.dtype, bool]) -> dict[str, Any]:
+    """One case, wherever the executor runs it, with a progress bar over its training work when asked."""
+    prepared, solver, dtype, progress = task
+    total = prepared.steps * sum(prepared.case.widths) * len(prepared.case.seeds) * len(prepared.x)
+    desc = f"pde vs network: {prepared.case.name}"
+    with tqdm(total=total, disable=not progress, desc=desc, unit=" neuron·sample·steps", unit_scale=True) as bar:
+        return _run_case(prepared, solver, dtype, bar)
+
+
+def pde_against_network(
+    settings: PDEComparisonSettings | None = None, *, progress: bool = True, executor: Executor | None = None
+) -> PDEComparison:
     """Train the network of every case, solve its PDE and kernel flow, and measure the gaps (module docstring).
+
+    The cases are independent tasks run through ``executor`` (:func:`spectra.parallel.task_executor`: a
+    local pool or a Dask cluster; None runs them here), each with one torch thread, so the numbers do
+    not depend on where they ran.
 
     Raises ImportError when ``settings.solver == "dolfinx"`` and DOLFINx is missing; with ``"auto"`` the
     2-D cases are then skipped (a warning, and ``result.skipped`` says why) unless one of them is the
@@ -753,12 +770,11 @@ def pde_against_network(settings: PDEComparisonSettings | None = None, *, progre
             cases.append(case)
     prepared = [_prepare(case) for case in cases]
     dtype = DTYPES[settings.dtype]
-    total = sum(p.steps * sum(p.case.widths) * len(p.case.seeds) * len(p.x) for p in prepared)
-    runs: dict[str, dict[str, Any]] = {}
-    bar = tqdm(total=total, disable=not progress, desc="pde vs network", unit=" neuron·sample·steps", unit_scale=True)
-    with bar:
-        for item in prepared:
-            runs[item.case.name] = _run_case(item, solver, dtype, bar)
+    tasks = [(item, solver, dtype, progress and executor is None) for item in prepared]
+    results = map_tasks(
+        _case_task, tasks, executor, progress=progress and executor is not None, description="pde vs network"
+    )
+    runs = {item.case.name: run for item, run in zip(prepared, results, strict=True)}
     arrays = {key: {name: run[key] for name, run in runs.items()} for key in next(iter(runs.values())) if key != "meta"}
     return PDEComparison(
         **arrays,
