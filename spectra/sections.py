@@ -795,7 +795,7 @@ def images_section(profile: str, seed: int, progress: bool) -> Section:
     -------
     Section
         Key ``"images"``: the fits, per-band error heat maps of the MLP and of the best model by test PSNR, the
-        PSNR and per-band tables, and the findings (:func:`_image_findings`).
+        PSNR and per-band tables, and the findings computed from them.
     """
     settings = _by_profile(profile, ImageSectionSettings.smoke, ImageSectionSettings.quick, ImageSectionSettings)
     data = image_data(settings.image, settings.size, grey=True)
