@@ -64,9 +64,9 @@ from spectra.studies import (
     study_parser,
     write_study,
 )
+from spectra.training import late_median
 
 BOX = ((0.0, 1.0), (0.0, 1.0))
-LATE_FRACTION = 0.2
 LEVEL = 0.5  # a band is "learned" when its relative error first falls below this level
 
 
@@ -141,10 +141,6 @@ def load(name: str, size: int) -> ImageData:
     return image_data(name, size)
 
 
-def late(values: np.ndarray) -> float:
-    return float(np.median(values[len(values) - max(1, round(LATE_FRACTION * len(values))) :]))
-
-
 def run_task(task: Task) -> dict:
     """Train one model on one image at one seed and learning rate; measure PSNR and per-band errors."""
     settings = task.settings
@@ -167,9 +163,9 @@ def run_task(task: Task) -> dict:
         n_parameters=count_parameters(model),
         psnr_train=float(dyn.psnr_train[-1]),
         psnr_test=float(dyn.psnr_test[-1]),
-        psnr_train_late=late(dyn.psnr_train),
-        psnr_test_late=late(dyn.psnr_test),
-        train_loss_late=late(history.loss),
+        psnr_train_late=late_median(dyn.psnr_train),
+        psnr_test_late=late_median(dyn.psnr_test),
+        train_loss_late=late_median(history.loss),
         plateau_db=float(
             np.median(dyn.psnr_test[-max(1, len(dyn.steps) // 10) :])
             - np.median(dyn.psnr_test[-2 * max(1, len(dyn.steps) // 10) : -max(1, len(dyn.steps) // 10)])

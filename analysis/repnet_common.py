@@ -69,7 +69,7 @@ from spectra.parallel import map_tasks
 from spectra.partition import breakpoints_1d, partition_points
 from spectra.plots.style import new_figure
 from spectra.studies import format_spread, spread, study_executor, study_output, study_parser, write_study
-from spectra.training import History
+from spectra.training import History, late_median
 
 NAIVE = "MLP (naive)"
 NORMALISED = "MLP (normalised)"
@@ -81,7 +81,6 @@ MODELS = (NAIVE, NORMALISED, *REPNET_VARIANTS, FF_BLIND, FF_KMAX)
 REPNET = "RepNet adaptive"
 HEADLINE_LABEL = f"{REPNET} / best baseline"
 METRIC = "relative_l2_late"  # the headline metric (module docstring)
-LATE_FRACTION = 0.2
 BLIND_SIGMA = 10.0  # Fourier-feature scale per side length of the data's box, chosen without the target
 SEEDS, QUICK_SEEDS = (0, 1, 2, 3, 4), (0, 1)
 
@@ -357,12 +356,11 @@ def late_columns(history: History, error: np.ndarray) -> dict[str, float]:
     run has plateaued; negative while it still improves).
     """
     records = len(error)
-    late = slice(records - max(1, round(LATE_FRACTION * records)), records)
     tenth = max(1, records // 10)
     last, before = np.median(error[-tenth:]), np.median(error[-2 * tenth : -tenth] if records > tenth else error)
     return {
-        "relative_l2_late": float(np.median(error[late])),
-        "train_loss_late": float(np.median(history.loss[late])),
+        "relative_l2_late": late_median(error),
+        "train_loss_late": late_median(history.loss),
         "plateau": float(last / before - 1),
     }
 
@@ -497,7 +495,6 @@ class Study:
         parser = study_parser(name, description)
         parser.set_defaults(seeds=None)
         parser.add_argument("--full", action="store_true", help="long runs: every model trains until it plateaus")
-        parser.set_defaults(workers=None)  # 1 with --quick, else 2 processes
         args = parser.parse_args()
         if args.quick and args.full:
             parser.error("--quick and --full: expected at most one of them, got both")

@@ -59,6 +59,7 @@ from spectra.plots.pde_comparison import (
     plot_pde_network_decay,
     plot_pde_network_spectra,
 )
+from spectra.training import late_median
 from spectra.validate import (
     LinearizedSettings,
     MultilayerSettings,
@@ -747,12 +748,6 @@ class ImageSectionSettings:
 
 
 _UNIT_SQUARE = ((0.0, 1.0), (0.0, 1.0))
-_LATE_FRACTION = 0.2  # the headline PSNR: median over the last 20% of the records
-
-
-def _late(values: np.ndarray) -> float:
-    """Median over the last :data:`_LATE_FRACTION` of the records (at least one)."""
-    return float(np.median(values[len(values) - max(1, round(_LATE_FRACTION * len(values))) :]))
 
 
 def _step_cell(step: float) -> Any:
@@ -818,8 +813,8 @@ def images_section(profile: str, seed: int, progress: bool) -> Section:
         widths[label], counts[label] = width, count_parameters(model)
         predictions[label] = data.as_image(history.predictions[-1])
     deviation = max(abs(n - budget) for n in counts.values()) / budget
-    late_test = {label: _late(d.psnr_test) for label, d in dynamics.items()}
-    late_train = {label: _late(d.psnr_train) for label, d in dynamics.items()}
+    late_test = {label: late_median(d.psnr_test) for label, d in dynamics.items()}
+    late_train = {label: late_median(d.psnr_train) for label, d in dynamics.items()}
     ranked = sorted(late_test, key=late_test.__getitem__, reverse=True)
     best = ranked[0]
     learned = {label: d.learning_steps(settings.level, on="train") for label, d in dynamics.items()}

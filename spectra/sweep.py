@@ -48,7 +48,7 @@ import json
 import time
 import tomllib
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,9 +235,9 @@ def _cell(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, (list, dict)) else value
 
 
-def _table(spec: SweepSpec, records: Sequence[dict[str, Any] | None]) -> pd.DataFrame:
+def _table(spec: SweepSpec, points: Sequence[dict[str, Any]], records: Sequence[dict[str, Any] | None]) -> pd.DataFrame:
     rows = []
-    for point, record in zip(spec.points(), records, strict=True):
+    for point, record in zip(points, records, strict=True):
         if record is None:
             continue
         numbers = {k: v for k, v in record["result"].items() if isinstance(v, (int, float, bool)) or v is None}
@@ -265,12 +265,6 @@ def _write_outputs(folder: Path, spec: SweepSpec, table: pd.DataFrame) -> None:
             save_figure(figure, folder / metric)
         finally:
             plt.close(figure)
-
-
-def _pending(spec: SweepSpec, folder: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
-    for index, (key, point) in enumerate(zip(spec.keys(), spec.points(), strict=True)):
-        if _read_record(_record_path(folder, key)) is None:
-            yield index, key, point
 
 
 def run(
@@ -301,20 +295,26 @@ def run(
     with resumable_folder(out, kind=KIND) as folder:
         (folder / TASKS_FOLDER).mkdir(mode=0o777, exist_ok=True)
         write_text_atomic(folder / "sweep.json", json.dumps(to_jsonable(dataclasses.asdict(spec)), indent=2))
-        pending = list(_pending(spec, folder))
+        points, keys = spec.points(), spec.keys()
+        records = [_read_record(_record_path(folder, key)) for key in keys]  # None: not run yet, or unreadable
+        pending = [index for index, record in enumerate(records) if record is None]
         failed: dict[str, str] = {}
-        items = [(spec.task, point) for _, _, point in pending]
+        items = [(spec.task, points[index]) for index in pending]
         for position, answer in imap_tasks(_run_task, items, executor, progress=progress, description=spec.name):
-            _, key, point = pending[position]
+            index = pending[position]
             if "error" in answer:
-                failed[key] = answer["error"]
+                failed[keys[index]] = answer["error"]
                 continue
-            record = {"key": key, "task": spec.task, "parameters": to_jsonable(point), "result": answer["result"]}
-            write_text_atomic(_record_path(folder, key), json.dumps(record, indent=1))
+            records[index] = {
+                "key": keys[index],
+                "task": spec.task,
+                "parameters": to_jsonable(points[index]),
+                "result": answer["result"],
+            }
+            write_text_atomic(_record_path(folder, keys[index]), json.dumps(records[index], indent=1))
         failures = [{"key": k, "error": e} for k, e in failed.items()]
         write_text_atomic(folder / "failures.json", json.dumps(failures, indent=1))
-        records = [_read_record(_record_path(folder, key)) for key in spec.keys()]
-        table = _table(spec, records)
+        table = _table(spec, points, records)
         _write_outputs(folder, spec, table)
     ran = len(pending) - len(failed)
     return SweepResult(spec, Path(out), table, ran, len(table) - ran, failed, time.perf_counter() - start)

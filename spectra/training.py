@@ -60,6 +60,26 @@ from spectra.results import Result, library_versions
 from spectra.seeding import check_seed, make_generator
 
 OPTIMIZERS = ("adam", "sgd", "lbfgs")
+LATE_FRACTION = 0.2  # the headline of a run: the last 20% of its records, not one step an Adam spike may hit
+
+
+def late_median(values: np.ndarray, fraction: float = LATE_FRACTION) -> float:
+    """Median of the last ``fraction`` of a run's records (at least one): a headline robust to single spikes.
+
+    Parameters
+    ----------
+    values
+        One number per record step, in order (an error, a loss, a PSNR).
+    fraction
+        The share of the records at the end that the median is taken over.
+
+    Returns
+    -------
+    float
+        ``median(values[R - max(1, round(fraction R)):])`` for R records.
+    """
+    values = np.asarray(values)
+    return float(np.median(values[len(values) - max(1, round(fraction * len(values))) :]))
 
 
 def mean_loss(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

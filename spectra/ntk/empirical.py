@@ -65,7 +65,15 @@ from spectra.ntk.structured import (
     structured_factors,
     structured_layers,
 )
-from spectra.ntk.tiling import assemble, map_in_threads, plan_threads, plan_tiles, slices
+from spectra.ntk.tiling import (
+    assemble,
+    map_in_threads,
+    mirror,
+    plan_threads,
+    plan_tiles,
+    slices,
+    tile_pairs,
+)
 from spectra.parallel import imap_tasks, map_tasks
 from spectra.results import Result
 
@@ -397,7 +405,7 @@ def _tiles_on_executor(
     symmetric = x2 is None
     columns = x1 if symmetric else x2
     rows, cols = slices(len(x1), block), slices(len(columns), block)
-    pairs = [(i, j) for i in range(len(rows)) for j in range(len(cols)) if not symmetric or j >= i]
+    pairs = tile_pairs(len(rows), len(cols), symmetric)
     # clone(): a slice would carry its whole storage (all the points) to every worker
     tasks = [
         (model, x1[rows[i]].clone(), None if symmetric and i == j else columns[cols[j]].clone(), options)
@@ -406,9 +414,10 @@ def _tiles_on_executor(
     kernel = torch.empty(shape, dtype=x1.dtype, device=x1.device)
     for index, tile in imap_tasks(_remote_tile, tasks, executor, progress=progress, description="eNTK tiles"):
         i, j = pairs[index]
-        kernel[rows[i], cols[j]] = tile.to(kernel.device)
+        tile = tile.to(kernel.device)
+        kernel[rows[i], cols[j]] = tile
         if symmetric and i != j:
-            kernel[cols[j], rows[i]] = tile.permute(1, 0, 3, 2) if tile.dim() == 4 else tile.T
+            kernel[cols[j], rows[i]] = mirror(tile)
     return kernel
 
 

@@ -128,6 +128,16 @@ def map_in_threads[T, R](make_worker: Callable[[], Callable[[T], R]], items: Seq
         return list(pool.map(run, items))
 
 
+def tile_pairs(n_rows: int, n_cols: int, symmetric: bool) -> list[tuple[int, int]]:
+    """The (row block, column block) tiles to compute, row-major: only J >= I for a symmetric kernel."""
+    return [(i, j) for i, j in itertools.product(range(n_rows), range(n_cols)) if not symmetric or j >= i]
+
+
+def mirror(tile: torch.Tensor) -> torch.Tensor:
+    """The tile of Θ(cols, rows) from that of Θ(rows, cols): a transpose, per output pair for (n1, n2, c, c)."""
+    return tile.permute(1, 0, 3, 2) if tile.dim() == 4 else tile.T
+
+
 def assemble(
     tile: Callable[[slice, slice], torch.Tensor],
     shape: tuple[int, ...],
@@ -145,10 +155,7 @@ def assemble(
     """
     kernel = torch.empty(shape, dtype=like.dtype, device=like.device)
     rows, cols = slices(shape[0], plan.block), slices(shape[1], plan.block)
-    pairs = [(i, j) for i, j in itertools.product(range(len(rows)), range(len(cols))) if not symmetric or j >= i]
-
-    def mirror(t: torch.Tensor) -> torch.Tensor:
-        return t.permute(1, 0, 3, 2) if t.dim() == 4 else t.T
+    pairs = tile_pairs(len(rows), len(cols), symmetric)
 
     def fill(pair: tuple[int, int]) -> None:
         i, j = pair
